@@ -1,0 +1,26 @@
+# hepclust: clustering in particle physics.
+# `snakemake --cores all` runs the whole study on config/config.yaml;
+# `snakemake --report results/report.html` collects every figure and table.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/classical.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        classical_targets(),

@@ -1,0 +1,1 @@
+"""Input data sets for the classical clustering study."""

@@ -1,0 +1,1 @@
+"""Figures, one module per figure family.  Non-interactive backend, atomic saves."""

@@ -1,0 +1,56 @@
+"""Run the real workflow in a temporary copy of the repository."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = Path(__file__).with_name("config_tiny.yaml")
+COPIED = ("Snakefile", "workflow", "scripts", "config", "envs")
+
+
+def copy_workflow(dest: Path) -> Path:
+    for name in COPIED:
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
+    shutil.copy2(TINY, dest / "tiny.yaml")
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["snakemake", "--cores", "2", "--configfile", "tiny.yaml", *args], cwd=workdir,
+                          capture_output=True, text=True, timeout=1200)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def planned_jobs(dry_run_output: str) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run plans, e.g. ('classical_fit', 'dataset=toy, method=kmeans')."""
+    jobs = set()
+    for block in re.split(r"\n(?=rule |localrule )", dry_run_output):
+        m = re.match(r"(?:local)?rule (\w+):", block)
+        if m:
+            wc = re.search(r"^\s+wildcards: (.*)$", block, re.M)
+            jobs.add((m.group(1), wc.group(1) if wc else ""))
+    return jobs
+
+
+def edit_config(path: Path, fn) -> None:
+    cfg = yaml.safe_load(path.read_text())
+    fn(cfg)
+    path.write_text(yaml.safe_dump(cfg))
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory) -> Path:
+    """The tiny config run once to completion; tests that only read it share it."""
+    work = copy_workflow(tmp_path_factory.mktemp("wf"))
+    snakemake(work)
+    return work
