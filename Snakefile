@@ -18,9 +18,11 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/classical.smk"
+include: "workflow/rules/jets.smk"
 
 
 rule all:
     default_target: True
     input:
         classical_targets(),
+        jets_targets(),
