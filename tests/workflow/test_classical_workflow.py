@@ -26,6 +26,26 @@ def test_full_run_produces_every_table_and_figure(finished_run):
     assert (finished_run / "results/classical/comparison_grid.png").stat().st_size > 0
 
 
+def test_jet_study_matches_fastjet_and_writes_its_figures(finished_run):
+    v = pd.read_csv(finished_run / "results/jets/validation.csv")
+    assert sorted(v["algorithm"]) == ["antikt", "cambridge", "kt"]
+    assert (v["n_events"] == 4).all() and (v["n_jets"] > 0).all()
+    assert (v["n_events_differ"] == 0).all()
+    b = pd.read_csv(finished_run / "results/jets/benchmark.csv")
+    assert set(b["source"]) == {"qcd_dijet", "synthetic"} and (b["ratio"] > 0).all()
+    for f in ("physics.png", "event_display.png", "benchmark.png"):
+        assert (finished_run / "results/jets" / f).stat().st_size > 0
+
+
+def test_report_contains_every_category(finished_run):
+    snakemake(finished_run, "--report", "report.zip")
+    import zipfile
+
+    names = "\n".join(zipfile.ZipFile(finished_run / "report.zip").namelist())
+    for f in ("comparison_grid.png", "metrics.csv", "validation.csv", "benchmark.png", "event_display.png"):
+        assert f in names
+
+
 def test_second_run_has_nothing_to_do(finished_run):
     out = snakemake(finished_run, "-n")
     assert "Nothing to be done" in out.stdout + out.stderr

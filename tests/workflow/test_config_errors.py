@@ -37,6 +37,15 @@ CASES = [
      "classical.methods.dbscan.params"),
     (("classical", "methods", "ward"), {"estimator": "wardish"}, "estimator"),
     (("nonsense_key",), 1, "nonsense_key"),
+    (("jets", "radii"), [0.0], "radii"),
+    (("jets", "algorithms"), ["siscone"], "algorithms"),
+    (("jets", "events_per_chunk"), 0, "events_per_chunk"),
+    (("jets", "noise", "per_event"), -1, "per_event"),
+    (("jets", "ptmin"), "high", "ptmin"),
+    (("jets", "display", "R"), 0.7, "jets.display.R"),
+    (("jets", "display", "event"), 99, "jets.display.event"),
+    (("jets", "processes"), {"bad name!": ["HardQCD:all = on"]}, "processes"),
+    (("jets", "run"), ["higgs"], "jets.run"),
 ]
 
 

@@ -54,7 +54,7 @@ def method_entry_params(wildcards):
 
 # ---- jets ---------------------------------------------------------------------
 JETS = config["jets"]
-PROCESSES = list(JETS["processes"])
+PROCESSES = JETS.get("run") or list(JETS["processes"])
 CHUNKS = list(range(JETS["n_chunks"]))
 ALGORITHMS = JETS["algorithms"]
 RADII = JETS["radii"]
@@ -62,6 +62,12 @@ RADII = JETS["radii"]
 
 def check_jets_config():
     from hepclust.errors import ConfigError
+
+    for p in PROCESSES:
+        if p not in JETS["processes"]:
+            raise ConfigError(
+                "jets.run", f"process '{p}' is not defined under jets.processes"
+            )
 
     for key in ("physics_plot", "display"):
         if JETS[key]["R"] not in RADII:

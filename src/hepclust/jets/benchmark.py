@@ -19,13 +19,15 @@ from hepclust.jets.cluster import cluster
 from hepclust.jets.reference import events_to_awkward, _jet_definition
 
 
-def _median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
+def _median_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Median wall time of each function, interleaved repeat by repeat so both see the same machine load."""
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+        for fn, t_list in zip(fns, times):
+            t = time.perf_counter()
+            fn()
+            t_list.append(time.perf_counter() - t)
+    return [float(np.median(t)) for t in times]
 
 
 def time_both(px, py, pz, e, offsets, algorithm: str, r: float, repeats: int) -> dict[str, float]:
@@ -36,8 +38,8 @@ def time_both(px, py, pz, e, offsets, algorithm: str, r: float, repeats: int) ->
     arr = events_to_awkward(px, py, pz, e, offsets)
     jd = _jet_definition(algorithm, r, None)
     cluster(px, py, pz, e, offsets, algorithm, r)  # compile outside the timing
-    ours = _median_time(lambda: cluster(px, py, pz, e, offsets, algorithm, r), repeats)
-    ref = _median_time(lambda: fastjet.ClusterSequence(arr, jd).inclusive_jets(), repeats)
+    ours, ref = _median_times([lambda: cluster(px, py, pz, e, offsets, algorithm, r),
+                               lambda: fastjet.ClusterSequence(arr, jd).inclusive_jets()], repeats)
     return {"ours_s_per_event": ours / n_events, "fastjet_s_per_event": ref / n_events, "ratio": ours / ref}
 
 

@@ -35,7 +35,7 @@ def physics_panels(jets_by_process: Mapping[str, Jets], label: str) -> Figure:
                      lw=2)
         for ax, values, rank in ((axes[1], pt, 0), (axes[2], pt, 1), (axes[3], m, 0)):
             v = _per_event(jets, values, rank)
-            ax.hist(v, bins=30, range=(0, 1000) if ax is not axes[3] else (0, 300), histtype="step", density=True,
+            ax.hist(v, bins=30, range=(0, 800) if ax is not axes[3] else (0, 150), histtype="step", density=True,
                     label=process, lw=2)
     for ax, xl in zip(axes, ("number of jets", "leading jet $p_T$ [GeV]", "subleading jet $p_T$ [GeV]",
                              "leading jet mass [GeV]")):
