@@ -76,45 +76,45 @@ def _unit(theta: float, phi: float) -> np.ndarray:
     return np.array([math.sin(theta) * math.cos(phi), -math.cos(theta), math.sin(theta) * math.sin(phi)])
 
 
-def _highland(p_mev: float, mass: float, step_cm: float) -> float:
-    """RMS plane scattering angle over a step (PDG Highland formula)."""
-    e = math.hypot(p_mev, mass)
-    beta = p_mev / e
-    t = step_cm / X0_CM
-    return 13.6 / (beta * p_mev) * math.sqrt(t) * (1 + 0.038 * math.log(t))
+def _track(rng, start, direction, length_cm, step_cm, dedx_fn, p_mev=None, mass=MUON_MASS, landau=True,
+           stopping=False):
+    """Step a charged particle: per-step deposits, with multiple scattering when ``p_mev`` is given.
 
-
-def _track(rng, start, direction, length_cm, step_cm, dedx_fn, p_mev=None, mass=MUON_MASS, landau=True):
-    """Step a charged particle: positions, per-step energy, optional multiple scattering."""
+    Vectorised: the momentum along the track follows from the (deterministic)
+    mean energy loss, each step's Highland angle from that momentum, and the
+    direction from the cumulative sum of the random kicks in the plane
+    transverse to the initial direction (small-angle approximation).
+    ``stopping``: the particle ranges out, so its initial momentum follows
+    from the energy it deposits.  Returns the deposits and the end point.
+    """
     n = max(1, int(length_cm / step_cm))
-    pos = np.empty((n, 3))
-    d = np.array(direction, float)
-    x = np.array(start, float)
-    residual = length_cm
-    e = np.empty(n)
-    for i in range(n):
-        pos[i] = x + 0.5 * step_cm * d
-        e[i] = dedx_fn(residual) * step_cm
-        x = x + step_cm * d
-        residual -= step_cm
-        if p_mev is not None and p_mev > 1.0:
-            theta0 = _highland(p_mev, mass, step_cm)
-            kick = rng.normal(0.0, theta0, 2)
-            # rotate d by small angles around two axes orthogonal to it
-            a = np.cross(d, [0.0, 0.0, 1.0])
-            if np.linalg.norm(a) < 1e-6:
-                a = np.cross(d, [1.0, 0.0, 0.0])
-            a /= np.linalg.norm(a)
-            b = np.cross(d, a)
-            d = d + kick[0] * a + kick[1] * b
-            d /= np.linalg.norm(d)
-            # continuous energy loss lowers the momentum (and raises scattering)
-            en = math.hypot(p_mev, mass) - dedx_fn(residual) * step_cm
-            p_mev = math.sqrt(max(en * en - mass * mass, 1.0))
+    d0 = np.asarray(direction, float) / np.linalg.norm(direction)
+    residual = length_cm - step_cm * np.arange(n)
+    e = np.array([dedx_fn(r) for r in residual]) * step_cm
+    if stopping:  # a particle that stops carries exactly the kinetic energy it deposits
+        p_mev = math.sqrt(e.sum() * (e.sum() + 2 * mass))
+    if p_mev is not None:
+        a = np.cross(d0, [0.0, 0.0, 1.0])
+        if np.linalg.norm(a) < 1e-6:
+            a = np.cross(d0, [1.0, 0.0, 0.0])
+        a /= np.linalg.norm(a)
+        b = np.cross(d0, a)
+        energy = math.hypot(p_mev, mass) - np.concatenate([[0.0], np.cumsum(e[:-1])])
+        p = np.sqrt(np.maximum(energy**2 - mass**2, 1.0))
+        beta = p / np.sqrt(p**2 + mass**2)
+        t = step_cm / X0_CM
+        theta0 = 13.6 / (beta * p) * math.sqrt(t) * (1 + 0.038 * math.log(t))
+        kicks = np.cumsum(rng.normal(size=(n, 2)) * np.minimum(theta0, 0.5)[:, None], axis=0)
+        d = d0 + kicks[:, :1] * a + kicks[:, 1:] * b
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+    else:
+        d = np.broadcast_to(d0, (n, 3))
+    ends = np.asarray(start, float) + np.cumsum(step_cm * d, axis=0)
+    pos = ends - 0.5 * step_cm * d
     if landau:
-        # Landau-like straggling: Moyal fluctuations around the mean, never negative
+        # Landau-like straggling: Moyal fluctuations around the mean, clipped to stay physical
         e = e * np.clip(stats.moyal.rvs(loc=0.8, scale=0.12, size=n, random_state=rng), 0.3, 6.0)
-    return Deposits(pos[:, 0], pos[:, 1], e), x
+    return Deposits(pos[:, 0], pos[:, 1], e), ends[-1]
 
 
 def _mip(_residual: float) -> float:
@@ -151,37 +151,26 @@ def _cosmic_direction(rng) -> np.ndarray:
     return _unit(math.acos(cos_t), rng.uniform(0, 2 * math.pi))
 
 
-def _entry_point(rng, geo: Geometry, direction: np.ndarray, depth_cm: float) -> np.ndarray:
-    """A point on the top edge (or the side the track enters through) of the image, at random drift depth."""
-    w, h = geo.size_cm
-    x0 = rng.uniform(-0.3 * w, 1.3 * w)
-    # walk back from the top edge to where the track enters the image box
-    start = np.array([x0, h, rng.uniform(0, depth_cm)])
-    if direction[0] != 0:
-        for edge in (0.0, w):
-            t = (edge - x0) / direction[0]
-            if t < 0:
-                y_at = h + t * direction[1]
-                if 0 <= y_at <= h and (x0 < 0 or x0 > w):
-                    start = np.array([edge, y_at, start[2]])
-    return start
-
-
-def _path_length_in_box(start, direction, geo: Geometry) -> float:
+def _box_exit(point, direction, geo: Geometry) -> float:
+    """Distance from a point inside the image box to its boundary along ``direction`` (projected x, y)."""
     w, h = geo.size_cm
     ts = []
-    for k, lo, hi in ((0, 0.0, w), (1, 0.0, h)):
-        if direction[k] > 0:
-            ts.append((hi - start[k]) / direction[k])
-        elif direction[k] < 0:
-            ts.append((lo - start[k]) / direction[k])
-    return max(0.0, min(ts)) if ts else 0.0
+    for k, hi in ((0, w), (1, h)):
+        if direction[k] > 1e-12:
+            ts.append((hi - point[k]) / direction[k])
+        elif direction[k] < -1e-12:
+            ts.append(-point[k] / direction[k])
+    return min(ts) if ts else 0.0
 
 
-def through_muon(rng, geo: Geometry, step: float, delta_rate: float, direction=None, start=None) -> Deposits:
+def through_muon(rng, geo: Geometry, step: float, delta_rate: float, direction=None, point=None) -> Deposits:
+    """A muon crossing the whole image through a point drawn uniformly inside it."""
+    w, h = geo.size_cm
     d = _cosmic_direction(rng) if direction is None else direction
-    s = _entry_point(rng, geo, d, 100.0) if start is None else start
-    length = _path_length_in_box(s, d, geo) + 2 * step
+    pt = np.array([rng.uniform(0, w), rng.uniform(0, h), 50.0]) if point is None else point
+    back, forward = _box_exit(pt, -d, geo), _box_exit(pt, d, geo)
+    s = pt - (back + step) * d
+    length = back + forward + 2 * step
     p = float(rng.lognormal(math.log(4000.0), 0.7))  # MeV; cosmic muons at sea level, ~4 GeV typical
     dep, _ = _track(rng, s, d, length, step, _mip, p_mev=p)
     return Deposits.concat([dep, _delta_rays(rng, dep, step, delta_rate)])
@@ -194,7 +183,7 @@ def stopping_muon(rng, geo: Geometry, step: float, delta_rate: float, michel: bo
     length = float(rng.uniform(0.6, 1.5)) * h
     start = end - length * d
     # Bragg rise toward the stopping point; momentum follows from the residual range
-    dep, stop = _track(rng, start, d, length, step, _bragg, p_mev=max(50.0, 2.1 * length + 30.0))
+    dep, stop = _track(rng, start, d, length, step, _bragg, stopping=True)
     parts = [dep, _delta_rays(rng, dep, step, delta_rate)]
     if michel:
         x = _michel_fraction(rng)
@@ -255,7 +244,8 @@ def hadronic(rng, geo: Geometry, step: float, delta_rate: float) -> Deposits:
         direction /= np.linalg.norm(direction)
         if rng.random() < 0.6:  # proton: short, heavily ionising, Bragg peak at the end
             length = float(rng.uniform(2.0, 30.0))
-            dep, _ = _track(rng, vertex, direction, length, min(step, length / 3), lambda r: _bragg(r, 17.0))
+            dep, _ = _track(rng, vertex, direction, length, min(step, length / 3), lambda r: _bragg(r, 17.0),
+                            mass=938.27, stopping=True)
         else:  # charged pion: minimum ionising, scatters
             length = float(rng.uniform(15.0, 80.0))
             dep, _ = _track(rng, vertex, direction, length, step, _mip, p_mev=float(rng.uniform(150, 600)),
@@ -266,12 +256,14 @@ def hadronic(rng, geo: Geometry, step: float, delta_rate: float) -> Deposits:
 
 
 def multi_muon(rng, geo: Geometry, step: float, delta_rate: float) -> Deposits:
+    w, h = geo.size_cm
     d0 = _cosmic_direction(rng)
     parts = []
     for _ in range(rng.integers(2, 5)):
         d = d0 + rng.normal(0, math.radians(3.0), 3)
         d /= np.linalg.norm(d)
-        parts.append(through_muon(rng, geo, step, delta_rate, direction=d))
+        point = np.array([rng.uniform(0, w), rng.uniform(0, h), 50.0])
+        parts.append(through_muon(rng, geo, step, delta_rate, direction=d, point=point))
     return Deposits.concat(parts)
 
 

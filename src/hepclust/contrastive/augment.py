@@ -1,0 +1,98 @@
+"""Batched image augmentations that run on the training device.
+
+Every transform acts on a whole batch tensor (B, 1, H, W) at once with
+per-sample random parameters, so on a GPU the augmentation costs a few
+kernels per batch and the CPU never becomes the bottleneck.  Two calls on the
+same batch give the two "views" that the contrastive losses pull together.
+
+Parameters follow the DUNE pixel study: random zeroed blocks (large and
+small), mirrors, shear, rotation, grid distortion, scale, a semi-random crop
+(translation), and +-2 % charge scale on Q and on log10(1 + Q).  Block counts
+and sizes are given for a 768 x 256 image and scale with the image area and
+side, so a small CPU image gets proportionally the same damage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+REFERENCE_AREA = 768 * 256
+REFERENCE_SIDE = 256
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    flip_x: bool = True
+    flip_y: bool = True
+    rotation_deg: float = 6.0  # sigma
+    shear: float = 0.1  # sigma
+    scale: float = 0.10  # sigma of relative scale
+    translate: float = 0.10  # max shift as a fraction of the image (semi-random crop)
+    grid_distortion: float = 0.03  # sigma of the control-point displacement (normalised coords)
+    large_blocks: tuple[int, int] = (0, 50)  # count range at 768 x 256
+    large_block_px: tuple[int, int] = (5, 10)
+    small_blocks: tuple[int, int] = (500, 2000)
+    small_block_px: tuple[int, int] = (1, 3)
+    charge_scale: float = 0.02  # +- on Q
+    log_scale: float = 0.02  # +- on log10(1 + Q)
+
+
+def log_charge(q: torch.Tensor) -> torch.Tensor:
+    """The network's input: log10(1 + Q), which tames the Bragg peaks and shower cores."""
+    return torch.log10(1.0 + q.clamp_min(0.0))
+
+
+def _uniform(b: int, lo: float, hi: float, device, generator=None) -> torch.Tensor:
+    return lo + (hi - lo) * torch.rand(b, device=device, generator=generator)
+
+
+def _block_mask(b: int, h: int, w: int, count: tuple[int, int], size_px: tuple[int, int], device, generator
+                ) -> torch.Tensor:
+    """Boolean (B, 1, H, W) mask of zeroed blocks: random seeds dilated by a max-pool of the block size."""
+    area_ratio = (h * w) / REFERENCE_AREA
+    side_ratio = min(h, w) / REFERENCE_SIDE
+    n = _uniform(b, count[0], count[1], device, generator) * area_ratio
+    prob = (n / (h * w)).view(b, 1, 1, 1)
+    seeds = (torch.rand(b, 1, h, w, device=device, generator=generator) < prob).float()
+    k = max(1, round(0.5 * (size_px[0] + size_px[1]) * max(side_ratio, 0.25)))
+    k = k if k % 2 == 1 else k + 1
+    return F.max_pool2d(seeds, kernel_size=k, stride=1, padding=k // 2) > 0
+
+
+def augment(q: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One random view of a batch of charge images ``q`` (B, 1, H, W) -> network input (log charge)."""
+    b, _, h, w = q.shape
+    dev = q.device
+    x = q * (1.0 + _uniform(b, -cfg.charge_scale, cfg.charge_scale, dev, generator)).view(b, 1, 1, 1)
+
+    # affine: rotation, shear, scale, translation; then a smooth random grid distortion
+    angle = torch.randn(b, device=dev, generator=generator) * math.radians(cfg.rotation_deg)
+    shear = torch.randn(b, device=dev, generator=generator) * cfg.shear
+    scale = 1.0 + torch.randn(b, device=dev, generator=generator) * cfg.scale
+    tx = _uniform(b, -cfg.translate, cfg.translate, dev, generator) * 2
+    ty = _uniform(b, -cfg.translate, cfg.translate, dev, generator) * 2
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([torch.stack([cos / scale, (-sin + shear * cos) / scale, tx], 1),
+                         torch.stack([sin / scale, (cos + shear * sin) / scale, ty], 1)], 1)
+    flip_x = torch.ones(b, device=dev)
+    flip_y = torch.ones(b, device=dev)
+    if cfg.flip_x:
+        flip_x = torch.where(torch.rand(b, device=dev, generator=generator) < 0.5, -1.0, 1.0)
+    if cfg.flip_y:
+        flip_y = torch.where(torch.rand(b, device=dev, generator=generator) < 0.5, -1.0, 1.0)
+    # a mirror negates the output coordinate the sampling grid is built from: flip theta's column
+    theta = torch.stack([theta[:, :, 0] * flip_x[:, None], theta[:, :, 1] * flip_y[:, None], theta[:, :, 2]], 2)
+    grid = F.affine_grid(theta, (b, 1, h, w), align_corners=False)
+    if cfg.grid_distortion > 0:
+        ctrl = torch.randn(b, 2, 4, 4, device=dev, generator=generator) * cfg.grid_distortion
+        grid = grid + F.interpolate(ctrl, size=(h, w), mode="bicubic", align_corners=True).permute(0, 2, 3, 1)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+    keep = ~(_block_mask(b, h, w, cfg.large_blocks, cfg.large_block_px, dev, generator)
+             | _block_mask(b, h, w, cfg.small_blocks, cfg.small_block_px, dev, generator))
+    x = log_charge(x * keep)
+    return x * (1.0 + _uniform(b, -cfg.log_scale, cfg.log_scale, dev, generator)).view(b, 1, 1, 1)
