@@ -19,6 +19,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/classical.smk"
 include: "workflow/rules/jets.smk"
+include: "workflow/rules/lartpc.smk"
+include: "workflow/rules/contrastive.smk"
 
 
 rule all:
@@ -26,3 +28,4 @@ rule all:
     input:
         classical_targets(),
         jets_targets(),
+        contrastive_targets(),

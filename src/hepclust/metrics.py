@@ -139,3 +139,28 @@ def internal_scores(x: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         "davies_bouldin": float(skm.davies_bouldin_score(xs, ys)),
         "calinski_harabasz": float(skm.calinski_harabasz_score(xs, ys)),
     }
+
+
+def majority_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Purity: each cluster votes for its majority class (many clusters may share a class).
+
+    With more clusters than classes (over-clustering, K = 25 in the DUNE
+    study) Hungarian accuracy can match only one cluster per class; purity
+    says how clean the clusters are.  It rises trivially with K, so read it
+    beside NMI/ARI.
+    """
+    m = match_clusters(y_true, y_pred)
+    return float(m.contingency.max(axis=0).sum() / y_true.size)
+
+
+def per_cluster_summary(y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray | None = None
+                        ) -> list[dict[str, float]]:
+    """Per cluster: size, majority class, purity (majority fraction) and mean confidence (max probability)."""
+    rows = []
+    for c in np.unique(y_pred):
+        sel = y_pred == c
+        classes, counts = np.unique(y_true[sel], return_counts=True)
+        rows.append({"cluster": int(c), "size": int(sel.sum()), "majority_class": int(classes[np.argmax(counts)]),
+                     "purity": float(counts.max() / sel.sum()),
+                     "mean_confidence": float(confidence[sel].mean()) if confidence is not None else float("nan")})
+    return rows

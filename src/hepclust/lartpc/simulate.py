@@ -121,7 +121,13 @@ def _mip(_residual: float) -> float:
     return MIP_DEDX
 
 
-def _bragg(residual_cm: float, a: float = 17.0) -> float:
+PROTON_MASS = 938.27
+BRAGG_A_PROTON = 17.0  # MeV/cm at 1 cm residual range, protons in LAr
+# Same velocity -> same dE/dx, and range scales with mass: dE/dx_mu(r) = dE/dx_p(r m_p / m_mu).
+BRAGG_A_MUON = BRAGG_A_PROTON * (MUON_MASS / PROTON_MASS) ** 0.42
+
+
+def _bragg(residual_cm: float, a: float = BRAGG_A_MUON) -> float:
     """dE/dx near the end of a track: A r^-0.42 (Bragg-Kleeman), never below minimum ionising."""
     return max(MIP_DEDX, a * max(residual_cm, 0.05) ** -0.42)
 
@@ -244,8 +250,8 @@ def hadronic(rng, geo: Geometry, step: float, delta_rate: float) -> Deposits:
         direction /= np.linalg.norm(direction)
         if rng.random() < 0.6:  # proton: short, heavily ionising, Bragg peak at the end
             length = float(rng.uniform(2.0, 30.0))
-            dep, _ = _track(rng, vertex, direction, length, min(step, length / 3), lambda r: _bragg(r, 17.0),
-                            mass=938.27, stopping=True)
+            dep, _ = _track(rng, vertex, direction, length, min(step, length / 3), lambda r: _bragg(r, BRAGG_A_PROTON),
+                            mass=PROTON_MASS, stopping=True)
         else:  # charged pion: minimum ionising, scatters
             length = float(rng.uniform(15.0, 80.0))
             dep, _ = _track(rng, vertex, direction, length, step, _mip, p_mev=float(rng.uniform(150, 600)),

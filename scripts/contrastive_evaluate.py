@@ -1,0 +1,15 @@
+"""Rule contrastive_evaluate: clusters and baselines vs truth, contingency and gallery."""
+from hepclust.contrastive.study import evaluate, write_tables
+from hepclust.plotting.common import save_figure
+from hepclust.plotting.contrastive import contingency, gallery
+from hepclust.rulelog import logged
+
+with logged(snakemake.log[0]) as log:
+    p, out = snakemake.params, snakemake.output
+    res = evaluate(snakemake.input.embedding, snakemake.input.images, p.baseline, p.seed,
+                   extra_baselines=snakemake.wildcards.imageset == "digits")
+    write_tables(out.metrics, out.per_cluster, res)
+    save_figure(contingency(res["labels"], res["cluster"], res["class_names"]), out.contingency)
+    save_figure(gallery(res["images"], res["cluster"], res["labels"], res["class_names"], p.per_cluster, p.seed),
+                out.gallery)
+    log.info("\n%s", res["metrics"].to_string())

@@ -1,0 +1,169 @@
+"""Contrastive clustering: losses against hand computation, augmentations within bounds, training, resume."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from hepclust.contrastive.augment import AugmentConfig, augment, log_charge
+from hepclust.contrastive.losses import assignment_entropy, cluster_loss, nt_xent
+from hepclust.contrastive.model import ContrastiveClusterer
+from hepclust.contrastive.train import TrainConfig, embed, load_checkpoint, train
+
+
+def _nt_xent_by_hand(a: np.ndarray, b: np.ndarray, t: float) -> float:
+    """Literal transcription of the NT-Xent definition with Python loops."""
+    z = np.concatenate([a, b])
+    z = z / np.linalg.norm(z, axis=1, keepdims=True)
+    n = a.shape[0]
+    total = 0.0
+    for i in range(2 * n):
+        j = (i + n) % (2 * n)
+        num = math.exp(float(z[i] @ z[j]) / t)
+        den = sum(math.exp(float(z[i] @ z[k]) / t) for k in range(2 * n) if k != i)
+        total += -math.log(num / den)
+    return total / (2 * n)
+
+
+def test_nt_xent_equals_hand_computation():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    got = nt_xent(torch.tensor(a), torch.tensor(b), 0.5).item()
+    assert got == pytest.approx(_nt_xent_by_hand(a, b, 0.5), rel=1e-10)
+
+
+def test_nt_xent_of_two_orthogonal_pairs_by_hand():
+    # a = [e1, e2], b = [e1, e2]: for view e1 the positive has cos 1, the others cos 0 (twice) -> one value
+    e = torch.eye(2, dtype=torch.float64)
+    t = 0.5
+    expected = -math.log(math.exp(1 / t) / (math.exp(1 / t) + 2 * math.exp(0.0)))
+    assert nt_xent(e, e, t).item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_cluster_loss_contrasts_columns_and_entropy_term_is_zero_for_balanced_use():
+    pa = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]], dtype=torch.float64)
+    pb = torch.tensor([[0.8, 0.2], [0.1, 0.9], [0.7, 0.3], [0.4, 0.6]], dtype=torch.float64)
+    contrast, reg = cluster_loss(pa, pb, 1.0)
+    assert contrast.item() == pytest.approx(_nt_xent_by_hand(pa.T.numpy(), pb.T.numpy(), 1.0), rel=1e-10)
+    # both views use the two clusters equally (column sums 2.0 and 2.0): log K - H = 0
+    assert reg.item() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_entropy_term_is_two_log_k_when_everything_collapses_into_one_cluster():
+    p = torch.tensor([[1.0, 0.0, 0.0]] * 5, dtype=torch.float64)
+    assert assignment_entropy(p).item() == pytest.approx(0.0, abs=1e-9)
+    assert cluster_loss(p, p, 1.0)[1].item() == pytest.approx(2 * math.log(3), rel=1e-9)
+
+
+@pytest.fixture()
+def track_images():
+    """A straight track and a blob, in ke-, on 64 x 128 images."""
+    q = torch.zeros(4, 1, 64, 128)
+    q[0, 0, 30:33, 10:110] = 40.0
+    q[1, 0, 20:40, 50:70] = 25.0
+    q[2, 0, 5:60, 60:63] = 40.0
+    q[3, 0, 10:12, 10:50] = 80.0
+    return q
+
+
+def test_augment_keeps_shape_and_log_charge_within_the_stated_bounds(track_images):
+    g = torch.Generator().manual_seed(0)
+    x = augment(track_images, AugmentConfig(), g)
+    assert x.shape == track_images.shape
+    assert torch.isfinite(x).all() and (x >= 0).all()
+    # bilinear resampling never exceeds the input maximum; charge scale +2 % and log scale +2 % at most
+    assert x.max() <= log_charge(track_images.max() * 1.02) * 1.02 + 1e-6
+
+
+def test_augment_without_geometry_only_scales_charge_within_two_percent(track_images):
+    cfg = AugmentConfig(flip_x=False, flip_y=False, rotation_deg=0, shear=0, scale=0, translate=0,
+                        grid_distortion=0, large_blocks=(0, 0), small_blocks=(0, 0))
+    g = torch.Generator().manual_seed(1)
+    x = augment(track_images, cfg, g)
+    ref = log_charge(track_images)
+    nz = ref > 0
+    ratio = x[nz] / ref[nz]
+    # Q scaled by at most 2 %, then log10(1+Q) by at most 2 %: the combined ratio stays within these bounds
+    lo = (torch.log10(1 + track_images[nz] * 0.98) * 0.98) / ref[nz]
+    hi = (torch.log10(1 + track_images[nz] * 1.02) * 1.02) / ref[nz]
+    assert torch.all(ratio >= lo - 1e-5) and torch.all(ratio <= hi + 1e-5)
+    assert x[~nz].abs().max() < 1e-4  # identity resampling creates no charge (up to float rounding)
+
+
+def test_block_dropout_removes_a_fraction_of_the_charge_but_not_all(track_images):
+    cfg = AugmentConfig(flip_x=False, flip_y=False, rotation_deg=0, shear=0, scale=0, translate=0,
+                        grid_distortion=0, large_blocks=(50, 50), small_blocks=(2000, 2000), charge_scale=0,
+                        log_scale=0)
+    x = augment(track_images, cfg, torch.Generator().manual_seed(2))
+    kept = (x > 1e-3).sum() / (track_images > 0).sum()
+    assert 0.3 < kept < 0.99
+
+
+def test_two_views_differ_and_same_generator_state_gives_the_same_view(track_images):
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    a1, b1 = augment(track_images, AugmentConfig(), g1), augment(track_images, AugmentConfig(), g1)
+    a2 = augment(track_images, AugmentConfig(), g2)
+    assert not torch.equal(a1, b1)
+    assert torch.equal(a1, a2)
+
+
+def test_model_outputs_normalised_latent_and_probabilities_for_any_image_size():
+    m = ContrastiveClusterer(n_clusters=25, latent_dim=64).eval()
+    for shape in ((2, 1, 256, 768), (3, 1, 32, 32)):
+        z, p = m(torch.rand(shape))
+        assert z.shape == (shape[0], 64) and p.shape == (shape[0], 25)
+        assert torch.allclose(z.norm(dim=1), torch.ones(shape[0]), atol=1e-5)
+        assert torch.allclose(p.sum(dim=1), torch.ones(shape[0]), atol=1e-5)
+
+
+def _toy_images(n: int, seed: int) -> np.ndarray:
+    """Two easy classes: horizontal and vertical bars at random positions."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((n, 32, 32), np.float32)
+    for i in range(n):
+        c = rng.integers(4, 28)
+        if i % 2:
+            img[i, :, c - 1:c + 1] = 30
+        else:
+            img[i, c - 1:c + 1, :] = 30
+    return img
+
+
+SMALL = TrainConfig(n_clusters=2, latent_dim=16, epochs=4, batch_size=32, learning_rate=1e-3, seed=3)
+
+
+def test_short_training_lowers_the_loss(tmp_path):
+    _, history = train(_toy_images(128, 0), SMALL, tmp_path / "ck.pt", torch.device("cpu"))
+    first, last = history[0], history[-1]
+    assert last["instance_loss"] < first["instance_loss"]
+    assert len(history) == SMALL.epochs
+
+
+def test_resume_continues_from_the_saved_epoch_and_ends_identical(tmp_path):
+    images = _toy_images(96, 1)
+    full, full_hist = train(images, SMALL, tmp_path / "a.pt", torch.device("cpu"))
+    train(images, SMALL, tmp_path / "b.pt", torch.device("cpu"), stop_after_epoch=1)  # "pre-empted"
+    state = load_checkpoint(tmp_path / "b.pt")  # weights_only=True
+    assert state["epoch"] == 1
+    resumed, res_hist = train(images, SMALL, tmp_path / "b.pt", torch.device("cpu"))
+    assert [r["epoch"] for r in res_hist] == [0.0, 1.0, 2.0, 3.0]
+    for k, v in full.state_dict().items():
+        assert torch.equal(v, resumed.state_dict()[k]), k
+    assert res_hist[-1]["instance_loss"] == full_hist[-1]["instance_loss"]
+
+
+def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
+    images = _toy_images(64, 2)
+    train(images, SMALL, tmp_path / "c.pt", torch.device("cpu"), stop_after_epoch=0)
+    other = TrainConfig(**{**SMALL.__dict__, "learning_rate": 5e-4})
+    _, hist = train(images, other, tmp_path / "c.pt", torch.device("cpu"))
+    assert [r["epoch"] for r in hist] == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_embed_returns_latent_and_probabilities_per_image():
+    m = ContrastiveClusterer(3, 8)
+    z, p = embed(m, _toy_images(10, 3), torch.device("cpu"), batch_size=4)
+    assert z.shape == (10, 8) and p.shape == (10, 3)

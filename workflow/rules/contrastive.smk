@@ -1,0 +1,133 @@
+# SimCLR + Contrastive Clustering: train (GPU on a cluster), embed held-out images, score against truth.
+
+
+rule contrastive_train:
+    input:
+        train_images,
+    output:
+        model="results/contrastive/{imageset}/model.pt",
+        history="results/contrastive/{imageset}/history.csv",
+    log:
+        "logs/contrastive/{imageset}/train.log",
+    benchmark:
+        "benchmarks/contrastive/{imageset}/train.tsv"
+    retries: 3
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=720,
+    params:
+        train=lambda w: canonical(config["contrastive"]["train"][w.imageset]),
+        device=config["contrastive"]["device"],
+        # not an output: Snakemake would delete it when the job fails, and it is what a restart resumes from
+        checkpoint=lambda w: f"results/contrastive/{w.imageset}/checkpoint.pt",
+    script:
+        "../../scripts/contrastive_train.py"
+
+
+rule contrastive_embed:
+    input:
+        model="results/contrastive/{imageset}/model.pt",
+        images=test_images,
+    output:
+        "results/contrastive/{imageset}/embedding.h5",
+    log:
+        "logs/contrastive/{imageset}/embed.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 2
+    params:
+        device=config["contrastive"]["device"],
+    script:
+        "../../scripts/contrastive_embed.py"
+
+
+rule contrastive_evaluate:
+    input:
+        embedding="results/contrastive/{imageset}/embedding.h5",
+        images=test_images,
+    output:
+        metrics=report(
+            "results/contrastive/{imageset}/metrics.csv",
+            caption="../report/contrastive_metrics.rst",
+            category="contrastive",
+            subcategory="{imageset}",
+            labels={"imageset": "{imageset}", "table": "clustering vs truth"},
+        ),
+        per_cluster=report(
+            "results/contrastive/{imageset}/per_cluster.csv",
+            caption="../report/contrastive_per_cluster.rst",
+            category="contrastive",
+            subcategory="{imageset}",
+            labels={"imageset": "{imageset}", "table": "per-cluster purity"},
+        ),
+        contingency=report(
+            "results/contrastive/{imageset}/contingency.png",
+            caption="../report/contrastive_contingency.rst",
+            category="contrastive",
+            subcategory="{imageset}",
+            labels={"imageset": "{imageset}", "figure": "contingency"},
+        ),
+        gallery=report(
+            "results/contrastive/{imageset}/gallery.png",
+            caption="../report/contrastive_gallery.rst",
+            category="contrastive",
+            subcategory="{imageset}",
+            labels={"imageset": "{imageset}", "figure": "gallery"},
+        ),
+    log:
+        "logs/contrastive/{imageset}/evaluate.log",
+    benchmark:
+        "benchmarks/contrastive/{imageset}/evaluate.tsv"
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 1
+    params:
+        baseline=canonical(config["contrastive"]["baseline"]),
+        seed=config["seed"],
+        per_cluster=config["contrastive"]["gallery_per_cluster"],
+    script:
+        "../../scripts/contrastive_evaluate.py"
+
+
+rule contrastive_embedding_plot:
+    input:
+        "results/contrastive/{imageset}/embedding.h5",
+    output:
+        report(
+            "results/contrastive/{imageset}/embedding.png",
+            caption="../report/contrastive_embedding.rst",
+            category="embeddings",
+            labels={"imageset": "{imageset}", "figure": "t-SNE and UMAP"},
+        ),
+    log:
+        "logs/contrastive/{imageset}/embedding_plot.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    params:
+        **config["contrastive"]["embedding"],
+        seed=config["seed"],
+    script:
+        "../../scripts/contrastive_embedding_plot.py"
+
+
+rule contrastive_training_plot:
+    input:
+        "results/contrastive/{imageset}/history.csv",
+    output:
+        report(
+            "results/contrastive/{imageset}/training.png",
+            caption="../report/contrastive_training.rst",
+            category="contrastive",
+            subcategory="{imageset}",
+            labels={"imageset": "{imageset}", "figure": "training curves"},
+        ),
+    log:
+        "logs/contrastive/{imageset}/training_plot.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    script:
+        "../../scripts/contrastive_training_plot.py"
