@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 
@@ -20,6 +21,11 @@ def logged(log_path: str, name: str = "hepclust") -> Iterator[logging.Logger]:
                         handlers=handlers, force=True)
     logging.captureWarnings(True)
     log = logging.getLogger(name)
+    if "SLURM_JOB_ID" in os.environ:
+        # where the scheduler put this job: the record a cluster user checks first
+        log.info("SLURM job %s on partition %s, node %s, CUDA_VISIBLE_DEVICES=%s", os.environ["SLURM_JOB_ID"],
+                 os.environ.get("SLURM_JOB_PARTITION"), os.environ.get("SLURMD_NODENAME"),
+                 os.environ.get("CUDA_VISIBLE_DEVICES", ""))
     try:
         yield log
     except Exception as exc:
