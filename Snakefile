@@ -21,6 +21,7 @@ include: "workflow/rules/classical.smk"
 include: "workflow/rules/jets.smk"
 include: "workflow/rules/lartpc.smk"
 include: "workflow/rules/contrastive.smk"
+include: "workflow/rules/embeddings.smk"
 
 
 rule all:
@@ -29,3 +30,5 @@ rule all:
         classical_targets(),
         jets_targets(),
         contrastive_targets(),
+        "results/embeddings/penguins_all_features.png",
+        "results/embeddings/tsne_benchmark.csv",

@@ -118,3 +118,15 @@ def k_selection(dataset_path: str, k_min: int, k_max: int, n_references: int, se
     scan = selection.k_scan(d["x"], k_min, k_max, n_references, seed)
     return scan, selection.choose_k(scan)
 
+
+
+def penguins_all_features_embedding(perplexity: float, n_neighbors: int, seed: int) -> dict[str, Any]:
+    """t-SNE and UMAP of the penguins with all four (standardised) features, with GMM(3) clusters."""
+    from hepclust import embed
+    from hepclust.datasets.penguins import NUMERIC_FEATURES
+
+    x, y, species = load_penguins_features(list(NUMERIC_FEATURES), standardize=True)
+    res = classical.fit_cluster("gmm", {"n_components": 3, "n_init": 5}, x, seed, "penguins embedding")
+    return {"coords": {"t-SNE": embed.tsne(x, perplexity, seed), "UMAP": embed.umap2d(x, n_neighbors, seed)},
+            "labels": y, "cluster": res.labels, "class_names": species,
+            "ari": metrics.external_scores(y, res.labels)["ari"]}

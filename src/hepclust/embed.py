@@ -27,3 +27,37 @@ def umap2d(x: np.ndarray, n_neighbors: int, seed: int) -> np.ndarray:
 
     return umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, x.shape[0] - 1), random_state=seed,
                      n_jobs=1).fit_transform(x)
+
+
+def tsne_sklearn(x: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    perplexity = min(perplexity, max(2.0, (x.shape[0] - 1) / 3.0))
+    return TSNE(perplexity=perplexity, random_state=seed, init="pca", n_jobs=1).fit_transform(x)
+
+
+def tsne_timing(sizes, dim: int, repeats: int, perplexity: float, seed: int):
+    """Median seconds of openTSNE and scikit-learn's t-SNE (both single-threaded) on the same data.
+
+    Data: a 10-component Gaussian mixture in ``dim`` dimensions, like a latent space.  Runs are
+    interleaved repeat by repeat so both see the same machine load.
+    """
+    import time
+
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in sizes:
+        centres = rng.normal(0, 5, (10, dim))
+        x = centres[rng.integers(0, 10, n)] + rng.normal(size=(n, dim))
+        times = {"opentsne": [], "sklearn": []}
+        for _ in range(repeats):
+            for name, fn in (("opentsne", tsne), ("sklearn", tsne_sklearn)):
+                t = time.perf_counter()
+                fn(x, perplexity, seed)
+                times[name].append(time.perf_counter() - t)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        rows.append({"n_points": n, "dim": dim, "repeats": repeats, "opentsne_s": med["opentsne"],
+                     "sklearn_s": med["sklearn"], "sklearn_over_opentsne": med["sklearn"] / med["opentsne"]})
+    return pd.DataFrame(rows)

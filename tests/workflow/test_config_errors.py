@@ -46,6 +46,21 @@ CASES = [
     (("jets", "display", "event"), 99, "jets.display.event"),
     (("jets", "processes"), {"bad name!": ["HardQCD:all = on"]}, "processes"),
     (("jets", "run"), ["higgs"], "jets.run"),
+    (("jets", "benchmark", "repeats"), 0, "repeats"),
+    (("lartpc", "geometry", "width"), 4, "width"),
+    (("lartpc", "geometry", "pitch_cm"), 0, "pitch_cm"),
+    (("lartpc", "n_train"), 1, "n_train"),
+    (("lartpc", "fractions"), {"neutrino": 1.0}, "fractions"),
+    (("lartpc", "detector", "dead_fraction"), 1.5, "dead_fraction"),
+    (("digits", "size"), 4, "size"),
+    (("contrastive", "device"), "tpu", "device"),
+    (("contrastive", "imagesets"), ["cifar"], "imagesets"),
+    (("contrastive", "train", "lartpc", "n_clusters"), 1, "n_clusters"),
+    (("contrastive", "train", "lartpc", "instance_temperature"), 0, "instance_temperature"),
+    (("contrastive", "train", "lartpc", "augment", "rotation"), 5, "augment"),
+    (("contrastive", "baseline", "pca_components"), 1, "pca_components"),
+    (("contrastive", "embedding", "perplexity"), 0.5, "perplexity"),
+    (("embeddings", "tsne_benchmark", "sizes"), [10], "sizes"),
 ]
 
 

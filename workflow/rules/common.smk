@@ -19,6 +19,15 @@ wildcard_constraints:
     R=r"[0-9]+(\.[0-9]+)?",
 
 
+def all_local_cores():
+    """Threads for timing rules: every local core, so nothing runs beside the measurement.
+    On a cluster (no --cores) each job has its own allocation: 1."""
+    try:
+        return workflow.cores
+    except Exception:
+        return 1
+
+
 def canonical(value):
     """Params with dict keys sorted: Snakemake compares params by their repr, so
     merely reordering keys in the YAML would otherwise rerun a rule."""

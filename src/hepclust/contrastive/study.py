@@ -44,7 +44,7 @@ def run_training(images_path: str, model_out: str, history_out: str, checkpoint:
     if cfg.batch_size > images.shape[0]:
         raise ConfigError(f"{key}.batch_size", f"{cfg.batch_size} is larger than the {images.shape[0]} images")
     model, history = train(images, cfg, checkpoint, pick_device(device))
-    save_model(model_out, model, cfg, history)
+    save_model(model_out, model, cfg)
     write_csv(history_out, pd.DataFrame(history))
 
 

@@ -164,12 +164,10 @@ def embed(model: ContrastiveClusterer, images: np.ndarray, device: torch.device,
     return np.concatenate(zs), np.concatenate(ps)
 
 
-def save_model(path: str | os.PathLike[str], model: ContrastiveClusterer, cfg: TrainConfig,
-               history: list[dict[str, float]]) -> None:
-    keys = list(history[0]) if history else []
+def save_model(path: str | os.PathLike[str], model: ContrastiveClusterer, cfg: TrainConfig) -> None:
+    """Weights and config only: no wall times, so the same training gives a byte-identical file."""
     with atomic_output(path) as tmp:
-        torch.save({"model": model.state_dict(), "config": cfg.as_dict(), "history_keys": keys,
-                    "history": [[r[k] for k in keys] for r in history]}, tmp)
+        torch.save({"model": model.state_dict(), "config": cfg.as_dict()}, tmp)
 
 
 def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[ContrastiveClusterer, TrainConfig]:

@@ -75,11 +75,10 @@ def _dij(mom, nn, nndist, i):
     return nndist[i] * m
 
 
-@nb.njit(cache=True)
-def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet,
-                     rap, phi, mom, nn, nndist, bj_jet, dij):
-    """Cluster one event; fill jets (jx..je, 2n slots) and the history (2n entries). Returns nothing."""
-    inv_r2 = 1.0 / r2
+@nb.njit(cache=True, inline="always")
+def _load_particles(px, py, pz, e, start, n, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet, jet_hist,
+                    rap, phi, mom):
+    """Particles become jets 0..n-1 and history entries 0..n-1, with their y, phi and kt^2p."""
     for i in range(n):
         k = start + i
         jx[i], jy[i], jz[i], je[i] = px[k], py[k], pz[k], e[k]
@@ -88,15 +87,38 @@ def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1,
         h_dij[i] = 0.0
         h_max[i] = 0.0
         h_jet[i] = i
+        jet_hist[i] = i
         rap[i] = rap_of(px[k], py[k], pz[k], e[k])
         phi[i] = phi_of(px[k], py[k])
         mom[i] = _momentum_factor(px[k], py[k], algo, p)
+
+
+@nb.njit(cache=True, inline="always")
+def _record_merge(ja, jb, k, n_hist, jx, jy, jz, je, h_p1, h_p2, h_jet, jet_hist):
+    """E-scheme: jet k = jet ja + jet jb, recorded as history entry n_hist (parents ordered as FastJet's)."""
+    jx[k] = jx[ja] + jx[jb]
+    jy[k] = jy[ja] + jy[jb]
+    jz[k] = jz[ja] + jz[jb]
+    je[k] = je[ja] + je[jb]
+    hi, hj = jet_hist[ja], jet_hist[jb]
+    h_p1[n_hist] = min(hi, hj)
+    h_p2[n_hist] = max(hi, hj)
+    h_jet[n_hist] = k
+    jet_hist[k] = n_hist
+
+
+@nb.njit(cache=True)
+def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet,
+                     rap, phi, mom, nn, nndist, bj_jet, dij):
+    """Cluster one event; fill jets (jx..je, 2n slots) and the history (2n entries). Returns nothing."""
+    inv_r2 = 1.0 / r2
+    jet_hist = np.empty(2 * n, dtype=np.int64)  # history index of each jet
+    _load_particles(px, py, pz, e, start, n, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet, jet_hist,
+                    rap, phi, mom)
+    for i in range(n):
         nn[i] = -1
         nndist[i] = r2
         bj_jet[i] = i
-    jet_hist = np.empty(2 * n, dtype=np.int64)  # history index of each jet
-    for i in range(n):
-        jet_hist[i] = i
     for a in range(1, n):
         for b in range(a):
             d = _dist(rap, phi, a, b)
@@ -125,18 +147,9 @@ def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1,
         if b >= 0:
             if a < b:
                 a, b = b, a
-            ja, jb = bj_jet[a], bj_jet[b]
             k = n_jets
-            jx[k] = jx[ja] + jx[jb]
-            jy[k] = jy[ja] + jy[jb]
-            jz[k] = jz[ja] + jz[jb]
-            je[k] = je[ja] + je[jb]
+            _record_merge(bj_jet[a], bj_jet[b], k, n_hist, jx, jy, jz, je, h_p1, h_p2, h_jet, jet_hist)
             n_jets += 1
-            hi, hj = jet_hist[ja], jet_hist[jb]
-            h_p1[n_hist] = min(hi, hj)
-            h_p2[n_hist] = max(hi, hj)
-            h_jet[n_hist] = k
-            jet_hist[k] = n_hist
             # the merged jet takes slot b
             rap[b] = rap_of(jx[k], jy[k], jz[k], je[k])
             phi[b] = phi_of(jx[k], jy[k])
@@ -195,6 +208,17 @@ def _tile_of(y, ph, ylo, ny, wy, nphi, wphi):
     if ip >= nphi:
         ip = nphi - 1
     return iy * nphi + ip
+
+
+@nb.njit(cache=True, inline="always")
+def _tile_insert(slot, t, tile, head, nxt, prv):
+    """Put a slot at the head of tile t's doubly linked list."""
+    tile[slot] = t
+    prv[slot] = -1
+    nxt[slot] = head[t]
+    if head[t] >= 0:
+        prv[head[t]] = slot
+    head[t] = slot
 
 
 @nb.njit(cache=True, inline="always")
@@ -291,18 +315,11 @@ def _cluster_history_tiled(px, py, pz, e, start, n, r, algo, p, jx, jy, jz, je, 
     """
     r2 = r * r
     inv_r2 = 1.0 / r2
+    jet_hist = np.empty(2 * n, np.int64)
+    _load_particles(px, py, pz, e, start, n, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet, jet_hist,
+                    rap, phi, mom)
     ylo, yhi = TILE_RAP_LIMIT, -TILE_RAP_LIMIT
     for i in range(n):
-        k = start + i
-        jx[i], jy[i], jz[i], je[i] = px[k], py[k], pz[k], e[k]
-        h_p1[i] = INITIAL
-        h_p2[i] = INITIAL
-        h_dij[i] = 0.0
-        h_max[i] = 0.0
-        h_jet[i] = i
-        rap[i] = rap_of(px[k], py[k], pz[k], e[k])
-        phi[i] = phi_of(px[k], py[k])
-        mom[i] = _momentum_factor(px[k], py[k], algo, p)
         ylo = min(ylo, max(rap[i], -TILE_RAP_LIMIT))
         yhi = max(yhi, min(rap[i], TILE_RAP_LIMIT))
     ny = max(1, int((yhi - ylo) / r))
@@ -315,16 +332,8 @@ def _cluster_history_tiled(px, py, pz, e, start, n, r, algo, p, jx, jy, jz, je, 
     nb_buf = np.empty(9, np.int64)
     nb_buf2 = np.empty(9, np.int64)
     todo = np.empty(27, np.int64)
-    jet_hist = np.empty(2 * n, np.int64)
     for i in range(n):
-        jet_hist[i] = i
-        t = _tile_of(rap[i], phi[i], ylo, ny, wy, nphi, wphi)
-        tile[i] = t
-        prv[i] = -1
-        nxt[i] = head[t]
-        if head[t] >= 0:
-            prv[head[t]] = i
-        head[t] = i
+        _tile_insert(i, _tile_of(rap[i], phi[i], ylo, ny, wy, nphi, wphi), tile, head, nxt, prv)
         active[i] = i
         pos[i] = i
     for i in range(n):
@@ -359,25 +368,11 @@ def _cluster_history_tiled(px, py, pz, e, start, n, r, algo, p, jx, jy, jz, je, 
         if b >= 0:
             k = n_jets
             n_jets += 1
-            jx[k] = jx[a] + jx[b]
-            jy[k] = jy[a] + jy[b]
-            jz[k] = jz[a] + jz[b]
-            je[k] = je[a] + je[b]
-            hi, hj = jet_hist[a], jet_hist[b]
-            h_p1[n_hist] = min(hi, hj)
-            h_p2[n_hist] = max(hi, hj)
-            h_jet[n_hist] = k
-            jet_hist[k] = n_hist
+            _record_merge(a, b, k, n_hist, jx, jy, jz, je, h_p1, h_p2, h_jet, jet_hist)
             rap[k] = rap_of(jx[k], jy[k], jz[k], je[k])
             phi[k] = phi_of(jx[k], jy[k])
             mom[k] = _momentum_factor(jx[k], jy[k], algo, p)
-            t = _tile_of(rap[k], phi[k], ylo, ny, wy, nphi, wphi)
-            tile[k] = t
-            prv[k] = -1
-            nxt[k] = head[t]
-            if head[t] >= 0:
-                prv[head[t]] = k
-            head[t] = k
+            _tile_insert(k, _tile_of(rap[k], phi[k], ylo, ny, wy, nphi, wphi), tile, head, nxt, prv)
             nn[k] = -1
             nndist[k] = r2
             dij[k] = _dij(mom, nn, nndist, k)
