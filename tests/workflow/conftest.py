@@ -24,7 +24,8 @@ def copy_workflow(dest: Path) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["snakemake", "--cores", "2", "--configfile", "tiny.yaml", *args], cwd=workdir,
+    # targets and options first: --configfile takes every value that follows it
+    proc = subprocess.run(["snakemake", "--cores", "2", *args, "--configfile", "tiny.yaml"], cwd=workdir,
                           capture_output=True, text=True, timeout=1200)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")

@@ -12,6 +12,7 @@ Checkpoints hold only tensors and plain containers, so they load with
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
@@ -61,9 +62,13 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+def _torch_save(path: str | os.PathLike[str], obj: dict[str, Any]) -> None:
+    """torch.save atomically.  Serialised to memory first: torch names the archive's root folder after
+    the file, and the temporary file's random name would otherwise make identical models differ in bytes."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_output(path) as tmp:
-        torch.save(state, tmp)
+        tmp.write_bytes(buffer.getvalue())
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -141,7 +146,7 @@ def train(images: np.ndarray, cfg: TrainConfig, checkpoint: str | os.PathLike[st
                  row["instance_loss"], row["cluster_loss"], row["entropy_term"], row["cluster_size_entropy"],
                  row["images_per_s"])
         keys = list(history[0])
-        _save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+        _torch_save(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                                      "scaler": scaler.state_dict(), "g_data": g_data.get_state(),
                                      "g_aug": g_aug.get_state(), "epoch": epoch, "config": cfg.as_dict(),
                                      "history_keys": keys, "history": [[r[k] for k in keys] for r in history]})
@@ -166,8 +171,7 @@ def embed(model: ContrastiveClusterer, images: np.ndarray, device: torch.device,
 
 def save_model(path: str | os.PathLike[str], model: ContrastiveClusterer, cfg: TrainConfig) -> None:
     """Weights and config only: no wall times, so the same training gives a byte-identical file."""
-    with atomic_output(path) as tmp:
-        torch.save({"model": model.state_dict(), "config": cfg.as_dict()}, tmp)
+    _torch_save(path, {"model": model.state_dict(), "config": cfg.as_dict()})
 
 
 def load_model(path: str | os.PathLike[str], device: torch.device) -> tuple[ContrastiveClusterer, TrainConfig]:
