@@ -166,3 +166,14 @@ def test_awkward_reference_round_trip_keeps_event_boundaries(pythia_events):
     ref = fastjet_inclusive(*pythia_events, "antikt", 0.4, ptmin=5.0)
     assert len(ref) == pythia_events[-1].size - 1
     assert ak.all(ak.num(ref) > 0)
+
+
+def test_event_file_with_inconsistent_offsets_is_a_clear_error(tmp_path):
+    from hepclust.errors import InputError
+    from hepclust.jets.events import Events, read_events, write_events
+
+    ev = Events(*(np.ones(5) for _ in range(4)), np.zeros(5, np.int64), np.array([0, 2, 7]))  # 7 > 5 particles
+    path = tmp_path / "events.h5"
+    write_events(str(path), ev, {})
+    with pytest.raises(InputError, match="events.h5: offsets are not a valid CSR index for 5 particles"):
+        read_events(str(path))
