@@ -1,5 +1,5 @@
 """Rule digits_images: scikit-learn's digits as images for the external benchmark."""
-from hepclust.lartpc.study import digits_to_file
+from hepclust.datasets.digits import digits_to_file
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):

@@ -28,7 +28,7 @@ from hepclust import __version__
 from hepclust.errors import InputError
 
 SCHEMA_VERSION = 1
-IMAGES_KIND = "images"  # (N, H, W) float32 + labels; written by hepclust.lartpc.store
+IMAGES_KIND = "images"  # (N, H, W) float32 + labels; see hepclust.images
 
 
 @contextlib.contextmanager

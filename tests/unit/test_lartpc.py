@@ -7,7 +7,7 @@ import pytest
 
 from hepclust.errors import ConfigError, InputError
 from hepclust.lartpc import simulate as sim
-from hepclust.lartpc.store import read_images, write_images
+from hepclust.images import read_images, write_images
 
 GEO = sim.Geometry(128, 64, 0.8)
 QUIET = sim.Detector(noise_mev=0.0, threshold_mev=0.0, dead_fraction=0.0, delta_rate_per_cm=0.0)

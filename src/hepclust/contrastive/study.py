@@ -17,7 +17,7 @@ from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import read_h5, write_csv, write_h5
-from hepclust.lartpc.store import read_images
+from hepclust.images import read_images
 
 EMBEDDING_KIND = "contrastive_embedding"
 

@@ -1,4 +1,4 @@
-"""LArTPC image files.
+"""Image files shared by the LArTPC simulation, the digits benchmark and the contrastive clusterer.
 
 Stored dense, float32 (N, H, W) in ke-, gzip-compressed in one HDF5 chunk per
 image.  Why dense: a CNN consumes dense tensors, the images are small, and
