@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hepclust.jets.cluster import cluster
-from hepclust.jets.reference import events_to_awkward, _jet_definition
+from hepclust.jets.reference import events_to_awkward, jet_definition
 
 
 def _median_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
@@ -36,7 +36,7 @@ def time_both(px, py, pz, e, offsets, algorithm: str, r: float, repeats: int) ->
 
     n_events = offsets.size - 1
     arr = events_to_awkward(px, py, pz, e, offsets)
-    jd = _jet_definition(algorithm, r, None)
+    jd = jet_definition(algorithm, r, None)
     cluster(px, py, pz, e, offsets, algorithm, r)  # compile outside the timing
     ours, ref = _median_times([lambda: cluster(px, py, pz, e, offsets, algorithm, r),
                                lambda: fastjet.ClusterSequence(arr, jd).inclusive_jets()], repeats)

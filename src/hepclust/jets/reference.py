@@ -13,7 +13,7 @@ import numpy as np
 from hepclust.jets.cluster import ANTIKT, CAMBRIDGE, GENKT, KT, resolve_algorithm
 
 
-def _jet_definition(algorithm: str, r: float, p: float | None):
+def jet_definition(algorithm: str, r: float, p: float | None):
     import fastjet
 
     code, expo = resolve_algorithm(algorithm, p)
@@ -34,7 +34,7 @@ def fastjet_inclusive(px, py, pz, e, offsets, algorithm: str, r: float, p: float
     """Inclusive jets of every event from FastJet (default strategy), as jagged (px, py, pz, E)."""
     import fastjet
 
-    cs = fastjet.ClusterSequence(events_to_awkward(px, py, pz, e, offsets), _jet_definition(algorithm, r, p))
+    cs = fastjet.ClusterSequence(events_to_awkward(px, py, pz, e, offsets), jet_definition(algorithm, r, p))
     return cs.inclusive_jets(ptmin)
 
 
@@ -42,5 +42,5 @@ def fastjet_exclusive(px, py, pz, e, offsets, algorithm: str, r: float, n_jets: 
                       dcut: float | None = None, p: float | None = None) -> ak.Array:
     import fastjet
 
-    cs = fastjet.ClusterSequence(events_to_awkward(px, py, pz, e, offsets), _jet_definition(algorithm, r, p))
+    cs = fastjet.ClusterSequence(events_to_awkward(px, py, pz, e, offsets), jet_definition(algorithm, r, p))
     return cs.exclusive_jets(n_jets=n_jets) if n_jets is not None else cs.exclusive_jets(dcut=dcut)

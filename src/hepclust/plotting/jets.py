@@ -14,7 +14,18 @@ from hepclust.jets.cluster import Jets
 from hepclust.jets.kinematics import mass, rap_phi_pt
 from hepclust.plotting.common import cluster_colors
 
-plt.style.use(mplhep.style.ROOT)
+
+
+def _hep_style(fn):
+    """Draw in the mplhep ROOT style without changing matplotlib's global state for other figures."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with plt.style.context(mplhep.style.ROOT):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _per_event(jets: Jets, values: np.ndarray, rank: int) -> np.ndarray:
@@ -24,6 +35,7 @@ def _per_event(jets: Jets, values: np.ndarray, rank: int) -> np.ndarray:
     return values[jets.offsets[:-1][has] + rank]
 
 
+@_hep_style
 def physics_panels(jets_by_process: Mapping[str, Jets], label: str) -> Figure:
     """Jet multiplicity, leading and subleading jet pT, leading jet mass, per process (unit-normalised)."""
     fig, axes = plt.subplots(1, 4, figsize=(22, 5.5))
@@ -47,6 +59,7 @@ def physics_panels(jets_by_process: Mapping[str, Jets], label: str) -> Figure:
     return fig
 
 
+@_hep_style
 def event_displays(px, py, pz, e, pid, labels_by_alg: Mapping[str, np.ndarray], r: float, title: str) -> Figure:
     """y-phi displays of one event, particles coloured by jet (grey: in no jet above pT_min), area ~ pT.
 
@@ -69,6 +82,7 @@ def event_displays(px, py, pz, e, pid, labels_by_alg: Mapping[str, np.ndarray], 
     return fig
 
 
+@_hep_style
 def benchmark_plot(table: pd.DataFrame) -> Figure:
     """Time per event vs multiplicity, ours and FastJet, with the ratio underneath."""
     fig, (ax, axr) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
