@@ -106,8 +106,9 @@ def start(timeout: float = 60.0) -> dict[str, int]:
         subprocess.run(["mungekey", "--create"], check=True)
         shutil.chown("/etc/munge/munge.key", "munge", "munge")
     subprocess.run(["runuser", "-u", "munge", "--", "munged", "--force"], check=True)
-    subprocess.run(["slurmctld"], check=True)
-    subprocess.run(["slurmd", "-N", "localhost"], check=True)
+    # -c: a throwaway cluster starts without job state saved by an earlier (possibly killed) test run
+    subprocess.run(["slurmctld", "-c"], check=True)
+    subprocess.run(["slurmd", "-c", "-N", "localhost"], check=True)
     deadline = time.time() + timeout
     while time.time() < deadline:
         out = subprocess.run(["sinfo", "-h", "-N", "-o", "%t"], capture_output=True, text=True)
