@@ -22,11 +22,13 @@ include: "workflow/rules/jets.smk"
 include: "workflow/rules/lartpc.smk"
 include: "workflow/rules/contrastive.smk"
 include: "workflow/rules/embeddings.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
+        "results/summary.html",
         classical_targets(),
         jets_targets(),
         contrastive_targets(),

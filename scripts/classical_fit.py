@@ -1,5 +1,5 @@
 """Rule classical_fit: one clustering method on one dataset."""
-from hepclust.classical_study import run_method
+from hepclust.classical.study import run_method
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]) as log:

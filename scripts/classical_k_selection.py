@@ -1,7 +1,7 @@
 """Rule classical_k_selection: elbow, BIC/AIC, silhouette and gap statistic over k."""
 import pandas as pd
 
-from hepclust.classical_study import k_selection
+from hepclust.classical.study import k_selection
 from hepclust.io import write_csv
 from hepclust.plotting.classical import k_selection as k_selection_figure
 from hepclust.plotting.common import save_figure

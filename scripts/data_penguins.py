@@ -1,5 +1,5 @@
 """Rule data_penguins: Palmer penguins features with species as hidden truth."""
-from hepclust.classical_study import write_penguins_dataset
+from hepclust.classical.data import write_penguins_dataset
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]) as log:

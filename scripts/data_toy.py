@@ -1,5 +1,5 @@
 """Rule data_toy: draw the Gaussian-mixture toy data set."""
-from hepclust.classical_study import write_toy_dataset
+from hepclust.classical.data import write_toy_dataset
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]) as log:

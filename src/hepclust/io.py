@@ -140,3 +140,20 @@ def write_csv(path: str | os.PathLike[str], frame: Any) -> None:
     """Write a pandas DataFrame atomically, with a fixed float format for stable bytes."""
     with atomic_output(path) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g")
+
+
+def read_csv(path: str | os.PathLike[str], required: Sequence[str] = ()) -> Any:
+    """Read a results CSV; a missing file, an unparsable one or missing ``required`` columns name the file."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "input file does not exist")
+    try:
+        frame = pd.read_csv(p)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(p, f"not a readable CSV table: {exc}") from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(p, f"missing column(s) {', '.join(missing)}")
+    return frame

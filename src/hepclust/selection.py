@@ -15,7 +15,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
-from hepclust.errors import ConfigError
+from hepclust.errors import ArgumentError
 
 
 def _kmeans_inertia(x: np.ndarray, k: int, seed: int) -> tuple[float, np.ndarray]:
@@ -25,11 +25,11 @@ def _kmeans_inertia(x: np.ndarray, k: int, seed: int) -> tuple[float, np.ndarray
 
 def k_scan(x: np.ndarray, k_min: int, k_max: int, n_references: int, seed: int) -> pd.DataFrame:
     """Inertia, BIC, AIC, silhouette and gap (with its s_k) for k in [k_min, k_max]."""
-    if k_min < 1 or k_max < k_min:
-        raise ConfigError("classical.k_selection", f"need 1 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}")
+    if k_max < k_min:
+        raise ArgumentError("k_min", f"need k_min <= k_max, got k_min={k_min}, k_max={k_max}")
     if k_max > x.shape[0]:
-        raise ConfigError(
-            "classical.k_selection.k_max", f"k_max={k_max} is larger than the number of points {x.shape[0]}"
+        raise ArgumentError(
+            "k_max", f"k_max={k_max} is larger than the number of points {x.shape[0]}"
         )
     rng = np.random.default_rng(seed)
     lo, hi = x.min(axis=0), x.max(axis=0)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hepclust import selection
-from hepclust.errors import ConfigError
+from hepclust.errors import ArgumentError
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,6 @@ def test_elbow_of_a_piecewise_linear_curve():
     assert selection.elbow_k(k, inertia) == 3
 
 
-def test_k_max_larger_than_points_is_a_config_error():
-    with pytest.raises(ConfigError, match="classical.k_selection.k_max"):
+def test_k_max_larger_than_points_is_an_error_naming_k_max():
+    with pytest.raises(ArgumentError, match="argument 'k_max'.*larger than the number of points 5"):
         selection.k_scan(np.zeros((5, 2)), 1, 9, 2, 0)

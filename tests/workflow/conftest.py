@@ -55,3 +55,19 @@ def finished_run(tmp_path_factory) -> Path:
     work = copy_workflow(tmp_path_factory.mktemp("wf"))
     snakemake(work)
     return work
+
+
+@pytest.fixture(scope="session")
+def second_run(request, tmp_path_factory) -> Path:
+    """The tiny config run once more, in a fresh copy: through the SLURM profile where a SLURM test cluster
+    can be started (then comparing it with ``finished_run`` also proves that a cluster run gives the same
+    results as a local one), else locally."""
+    from tests.slurm import cluster
+
+    if cluster.unavailable_reason() is None:
+        run = request.getfixturevalue("slurm_run")
+        assert run.returncode == 0, run.output[-6000:]
+        return run.work
+    work = copy_workflow(tmp_path_factory.mktemp("wf_again"))
+    snakemake(work)
+    return work

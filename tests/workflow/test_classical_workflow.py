@@ -63,8 +63,9 @@ def test_changing_one_method_param_reruns_only_that_method_and_its_dependents(fi
     fits = {j for j in jobs if j[0] == "classical_fit"}
     assert fits == {("classical_fit", "dataset=toy, method=kmeans"),
                     ("classical_fit", "dataset=penguins, method=kmeans")}
+    # and what shows them: the tables, figures and the report's summary page
     assert {r for r, _ in jobs} == {"classical_fit", "classical_metrics", "classical_importance",
-                                    "classical_grid", "all"}
+                                    "classical_grid", "summary", "all"}
 
 
 def test_lint_is_clean():

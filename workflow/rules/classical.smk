@@ -1,5 +1,66 @@
 # Classical clustering: every method on every dataset, scored against the hidden truth.
 
+DATASETS = config["classical"]["datasets"]
+METHODS = config["classical"]["run"]
+
+if workflow.is_main_process:
+    # What the schema cannot check, once at start.  Not again in each SLURM job's own Snakemake:
+    # the check imports scikit-learn, seconds per job.
+    from hepclust.classical.study import check_config as check_classical_config
+
+    check_classical_config(
+        config["classical"]["methods"],
+        METHODS,
+        config["toy"]["components"],
+        config["seed"],
+    )
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS) or "NONE",
+    method="|".join(METHODS),
+
+
+def classical_targets():
+    out = []
+    if DATASETS:
+        out.append("results/classical/comparison_grid.png")
+    for d in DATASETS:
+        out += [
+            f"results/classical/{d}/metrics.csv",
+            f"results/classical/{d}/k_selection.png",
+            f"results/classical/{d}/importance.png",
+        ]
+    return out
+
+
+def classical_result(dataset, method):
+    return f"results/classical/{dataset}/{method}.h5"
+
+
+def dataset_and_results(wildcards):
+    """Named inputs of the per-dataset rules: the dataset file and one result per method (by name)."""
+    d = wildcards.dataset
+    return {
+        "dataset": f"results/data/{d}.h5",
+        **{m: classical_result(d, m) for m in METHODS},
+    }
+
+
+def grid_inputs(wildcards):
+    """Named inputs of the comparison grid: each dataset by name, each result as "dataset/method"."""
+    return {
+        **{d: f"results/data/{d}.h5" for d in DATASETS},
+        **{f"{d}/{m}": classical_result(d, m) for d in DATASETS for m in METHODS},
+    }
+
+
+def method_entry_params(wildcards):
+    from hepclust.classical.registry import method_params
+
+    entry = config["classical"]["methods"][wildcards.method]
+    return canonical(method_params(entry, wildcards.dataset))
+
 
 rule classical_fit:
     input:
@@ -28,34 +89,33 @@ rule classical_fit:
 
 rule classical_metrics:
     input:
-        dataset="results/data/{dataset}.h5",
-        results=method_result_paths,
+        unpack(dataset_and_results),
     output:
         metrics=report(
             "results/classical/{dataset}/metrics.csv",
             caption="../report/classical_metrics.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "table": "metrics"},
         ),
         per_class=report(
             "results/classical/{dataset}/per_class.csv",
             caption="../report/classical_per_class.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "table": "per-class scores"},
         ),
         confusion=report(
             "results/classical/{dataset}/confusion.png",
             caption="../report/classical_confusion.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "figure": "confusion matrices"},
         ),
         roc=report(
             "results/classical/{dataset}/roc.png",
             caption="../report/classical_roc.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "figure": "ROC curves"},
         ),
@@ -71,20 +131,19 @@ rule classical_metrics:
 
 rule classical_importance:
     input:
-        dataset="results/data/{dataset}.h5",
-        results=method_result_paths,
+        unpack(dataset_and_results),
     output:
         table=report(
             "results/classical/{dataset}/importance.csv",
             caption="../report/classical_importance.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "table": "feature importance"},
         ),
         figure=report(
             "results/classical/{dataset}/importance.png",
             caption="../report/classical_importance.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "figure": "feature importance"},
         ),
@@ -105,7 +164,7 @@ rule classical_k_selection:
         scan=report(
             "results/classical/{dataset}/k_selection.csv",
             caption="../report/classical_k_selection.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "table": "k scan"},
         ),
@@ -113,7 +172,7 @@ rule classical_k_selection:
         figure=report(
             "results/classical/{dataset}/k_selection.png",
             caption="../report/classical_k_selection.rst",
-            category="classical",
+            category="2 classical",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "figure": "choosing k"},
         ),
@@ -132,15 +191,12 @@ rule classical_k_selection:
 
 rule classical_grid:
     input:
-        datasets=expand("results/data/{dataset}.h5", dataset=DATASETS),
-        results=expand(
-            "results/classical/{dataset}/{method}.h5", dataset=DATASETS, method=METHODS
-        ),
+        unpack(grid_inputs),
     output:
         report(
             "results/classical/comparison_grid.png",
             caption="../report/classical_grid.rst",
-            category="classical",
+            category="2 classical",
             labels={"figure": "comparison grid"},
         ),
     log:

@@ -1,31 +1,18 @@
-# Helpers shared by the rule files, and config checks that JSON Schema cannot
-# express (covariances, estimator params): they fail at start, naming the key.
-from hepclust.classical import method_params, validate_methods_config
-from hepclust.datasets.toy import check_components
-
-check_components(config["toy"]["components"], "toy.components")
-validate_methods_config(
-    config["classical"]["methods"], config["classical"]["run"], config["seed"]
-)
-
-DATASETS = config["classical"]["datasets"]
-METHODS = config["classical"]["run"]
+# Helpers shared by the rule files.  Each domain's config checks (what JSON Schema cannot
+# express) and its path helpers live in that domain's .smk.
 
 
 wildcard_constraints:
-    dataset="|".join(DATASETS) or "NONE",
-    method="|".join(METHODS),
     chunk=r"\d+",
     R=r"[0-9]+(\.[0-9]+)?",
 
 
-def all_local_cores():
-    """Threads for timing rules: every local core, so nothing runs beside the measurement.
-    On a cluster (no --cores) each job has its own allocation: 1."""
-    try:
-        return workflow.cores
-    except Exception:
-        return 1
+def benchmark_threads():
+    """Threads of a timing rule, from config so that the submitting Snakemake and the job-step
+    Snakemake inside a SLURM job agree (a count derived from the machine differs between the two).
+    Locally Snakemake caps it at --cores; the default (2) gives a 2-core laptop's timing rules the
+    whole machine, so nothing runs beside a measurement."""
+    return config["resources"]["benchmark_threads"]
 
 
 def canonical(value):
@@ -36,29 +23,6 @@ def canonical(value):
     if isinstance(value, list):
         return [canonical(v) for v in value]
     return value
-
-
-def classical_targets():
-    out = []
-    if DATASETS:
-        out.append("results/classical/comparison_grid.png")
-    for d in DATASETS:
-        out += [
-            f"results/classical/{d}/metrics.csv",
-            f"results/classical/{d}/k_selection.png",
-            f"results/classical/{d}/importance.png",
-        ]
-    return out
-
-
-def method_result_paths(wildcards):
-    """Result files of every method on one dataset, in the order of classical.run."""
-    return [f"results/classical/{wildcards.dataset}/{m}.h5" for m in METHODS]
-
-
-def method_entry_params(wildcards):
-    entry = config["classical"]["methods"][wildcards.method]
-    return canonical(method_params(entry, wildcards.dataset))
 
 
 # ---- jets ---------------------------------------------------------------------

@@ -53,28 +53,28 @@ rule contrastive_evaluate:
         metrics=report(
             "results/contrastive/{imageset}/metrics.csv",
             caption="../report/contrastive_metrics.rst",
-            category="contrastive",
+            category="4 contrastive",
             subcategory="{imageset}",
             labels={"imageset": "{imageset}", "table": "clustering vs truth"},
         ),
         per_cluster=report(
             "results/contrastive/{imageset}/per_cluster.csv",
             caption="../report/contrastive_per_cluster.rst",
-            category="contrastive",
+            category="4 contrastive",
             subcategory="{imageset}",
             labels={"imageset": "{imageset}", "table": "per-cluster purity"},
         ),
         contingency=report(
             "results/contrastive/{imageset}/contingency.png",
             caption="../report/contrastive_contingency.rst",
-            category="contrastive",
+            category="4 contrastive",
             subcategory="{imageset}",
             labels={"imageset": "{imageset}", "figure": "contingency"},
         ),
         gallery=report(
             "results/contrastive/{imageset}/gallery.png",
             caption="../report/contrastive_gallery.rst",
-            category="contrastive",
+            category="4 contrastive",
             subcategory="{imageset}",
             labels={"imageset": "{imageset}", "figure": "gallery"},
         ),
@@ -100,7 +100,7 @@ rule contrastive_embedding_plot:
         report(
             "results/contrastive/{imageset}/embedding.png",
             caption="../report/contrastive_embedding.rst",
-            category="embeddings",
+            category="5 embeddings",
             labels={"imageset": "{imageset}", "figure": "t-SNE and UMAP"},
         ),
     log:
@@ -121,7 +121,7 @@ rule contrastive_training_plot:
         report(
             "results/contrastive/{imageset}/training.png",
             caption="../report/contrastive_training.rst",
-            category="contrastive",
+            category="4 contrastive",
             subcategory="{imageset}",
             labels={"imageset": "{imageset}", "figure": "training curves"},
         ),

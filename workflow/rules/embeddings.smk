@@ -6,7 +6,7 @@ rule penguins_embedding:
         report(
             "results/embeddings/penguins_all_features.png",
             caption="../report/penguins_embedding.rst",
-            category="embeddings",
+            category="5 embeddings",
             labels={"figure": "penguins, four features"},
         ),
     log:
@@ -14,7 +14,9 @@ rule penguins_embedding:
     conda:
         "../../envs/classical.yaml"
     params:
-        **config["contrastive"]["embedding"],
+        clusterer=canonical(config["embeddings"]["penguins"]["clusterer"]),
+        perplexity=config["embeddings"]["penguins"]["perplexity"],
+        umap_neighbors=config["embeddings"]["penguins"]["umap_neighbors"],
         seed=config["seed"],
     script:
         "../../scripts/penguins_embedding.py"
@@ -25,7 +27,7 @@ rule tsne_benchmark:
         table=report(
             "results/embeddings/tsne_benchmark.csv",
             caption="../report/tsne_benchmark.rst",
-            category="performance",
+            category="6 performance",
             labels={"table": "t-SNE timing"},
         ),
     log:
@@ -34,8 +36,9 @@ rule tsne_benchmark:
         "benchmarks/embeddings/tsne_benchmark.tsv"
     conda:
         "../../envs/classical.yaml"
-    # all cores: nothing else may run beside the timing (both implementations run single-threaded)
-    threads: all_local_cores()
+    # both implementations run single-threaded; the rule holds benchmark_threads cores so that
+    # nothing else runs beside the timing
+    threads: benchmark_threads()
     params:
         **config["embeddings"]["tsne_benchmark"],
         seed=config["seed"],

@@ -55,7 +55,7 @@ rule jets_validate:
         summary=report(
             "results/jets/validation.csv",
             caption="../report/jets_validation.rst",
-            category="jets",
+            category="3 jets",
             labels={"table": "validation vs FastJet"},
         ),
     log:
@@ -80,13 +80,13 @@ rule jets_benchmark:
         table=report(
             "results/jets/benchmark.csv",
             caption="../report/jets_benchmark.rst",
-            category="performance",
+            category="6 performance",
             labels={"table": "jet clustering timing"},
         ),
         figure=report(
             "results/jets/benchmark.png",
             caption="../report/jets_benchmark.rst",
-            category="performance",
+            category="6 performance",
             labels={"figure": "jet clustering timing"},
         ),
     log:
@@ -118,7 +118,7 @@ rule jets_physics:
         report(
             "results/jets/physics.png",
             caption="../report/jets_physics.rst",
-            category="jets",
+            category="3 jets",
             labels={"figure": "jet kinematics"},
         ),
     log:
@@ -144,7 +144,7 @@ rule jets_event_display:
         report(
             "results/jets/event_display.png",
             caption="../report/jets_event_display.rst",
-            category="jets",
+            category="3 jets",
             labels={"figure": "event displays"},
         ),
     log:

@@ -10,9 +10,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hepclust.errors import ConfigError
-
 NUMERIC_FEATURES = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
+
+
+def feature_label(feature: str, standardized: bool) -> str:
+    """Axis label of a feature: ``bill length [mm]``, or ``bill length (standardised)`` once scaled."""
+    *words, unit = feature.split("_")
+    name = " ".join(words)
+    return f"{name} (standardised)" if standardized else f"{name} [{unit}]"
 
 
 def load_penguins_features(
@@ -23,17 +28,11 @@ def load_penguins_features(
     Rows with a missing value in any chosen feature are dropped (two birds in
     the original data).  With ``standardize`` each feature is scaled to zero
     mean and unit variance, so that distance-based methods do not see only
-    body mass (grams) and ignore bill depth (millimetres).
+    body mass (grams) and ignore bill depth (millimetres).  ``features`` are
+    names from :data:`NUMERIC_FEATURES` (the config schema enumerates them).
     """
     from palmerpenguins import load_penguins
 
-    unknown = [f for f in features if f not in NUMERIC_FEATURES]
-    if unknown or len(features) == 0:
-        raise ConfigError(
-            "penguins.features", f"unknown feature(s) {unknown}; choose from {list(NUMERIC_FEATURES)}"
-        )
-    if len(set(features)) != len(features):
-        raise ConfigError("penguins.features", f"features repeat: {list(features)}")
     frame = load_penguins().dropna(subset=list(features) + ["species"])
     x = frame[list(features)].to_numpy(dtype=float)
     species = sorted(frame["species"].unique())

@@ -18,28 +18,29 @@ PALETTE = "tab10"
 def comparison_grid(
     datasets: Mapping[str, dict], results: Mapping[str, Mapping[str, dict]], methods: Sequence[str]
 ) -> Figure:
-    """Methods (rows) x datasets (columns): points coloured by cluster.
+    """Datasets (rows) x methods (columns), as in scikit-learn's clustering comparison: points coloured
+    by cluster, decision regions shaded where the model predicts, centres/means as crosses, fit time in
+    the lower right corner.
 
-    ``datasets[name]`` holds ``x`` and ``feature_names``; ``results[name][method]``
-    the stored result arrays and ``fit_time_s``.  Where the model predicts,
-    its decision regions are shaded; centres/means are marked with crosses;
-    the fit time sits in the lower right corner.  Data with more than two
-    features are shown on their first two principal components.  Methods run
-    down the page because a study has many more methods than datasets.
+    ``datasets[name]`` holds ``x`` and ``feature_labels`` (names with units); ``results[name][method]``
+    the stored result arrays and ``fit_time_s``.  Data with more than two features are shown on their
+    first two principal components.  Axis labels (with units) stand on the first panel of each row:
+    every panel of a row shares the same axes.
     """
-    ncol, nrow = len(datasets), len(methods)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.0 * ncol, 2.5 * nrow), squeeze=False)
-    for j, (dname, d) in enumerate(datasets.items()):
+    nrow, ncol = len(datasets), len(methods)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(1.9 * ncol + 0.6, 2.0 * nrow + 0.5), squeeze=False,
+                             sharex="row", sharey="row")
+    for i, (dname, d) in enumerate(datasets.items()):
         x = d["x"]
         proj = None
-        names = d["feature_names"]
+        labels = d["feature_labels"]
         x2 = x
         if x.shape[1] > 2:
             xc = x - x.mean(axis=0)
             proj = np.linalg.svd(xc, full_matrices=False)[2][:2].T
             x2 = xc @ proj
-            names = ["PC1", "PC2"]
-        for i, method in enumerate(methods):
+            labels = ["PC1 of the features", "PC2 of the features"]
+        for j, method in enumerate(methods):
             ax = axes[i, j]
             r = results[dname][method]
             if "grid_labels" in r:
@@ -47,21 +48,19 @@ def comparison_grid(
                 cmap = ListedColormap([plt.get_cmap(PALETTE)(c % 10) for c in range(max(n_lab, 1))])
                 ax.pcolormesh(r["grid_x"], r["grid_y"], r["grid_labels"], cmap=cmap, vmin=-0.5,
                               vmax=n_lab - 0.5, alpha=0.2, shading="auto", rasterized=True)
-            ax.scatter(x2[:, 0], x2[:, 1], c=cluster_colors(r["labels"], PALETTE), s=4, linewidths=0)
+            ax.scatter(x2[:, 0], x2[:, 1], c=cluster_colors(r["labels"], PALETTE), s=3, linewidths=0)
             if "centers" in r:
                 c = r["centers"] if proj is None else (r["centers"] - x.mean(axis=0)) @ proj
-                ax.scatter(c[:, 0], c[:, 1], marker="x", c="k", s=40, linewidths=1.5)
+                ax.scatter(c[:, 0], c[:, 1], marker="x", c="k", s=30, linewidths=1.2)
             ax.text(0.97, 0.03, f"{r['fit_time_s']:.2g} s", transform=ax.transAxes, ha="right", va="bottom",
                     fontsize=8, bbox={"fc": "white", "alpha": 0.7, "lw": 0})
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.tick_params(labelsize=6, length=2)
             if i == 0:
-                ax.set_title(dname, fontsize=10)
+                ax.set_title(method, fontsize=10)
             if j == 0:
-                ax.set_ylabel(method, fontsize=10)
-            if i == nrow - 1:
-                ax.set_xlabel(f"{names[0]} vs {names[1]}", fontsize=8)
-    fig.tight_layout()
+                ax.set_xlabel(labels[0], fontsize=8)
+                ax.set_ylabel(f"{dname}\n{labels[1]}", fontsize=8)
+    fig.tight_layout(w_pad=0.3, h_pad=0.6)
     return fig
 
 
@@ -70,9 +69,9 @@ def k_selection(scan: pd.DataFrame, chosen: Mapping[str, int], dataset: str) -> 
     fig, axes = plt.subplots(1, 4, figsize=(13, 3))
     k = scan["k"]
     panels = [
-        (axes[0], [("inertia", "elbow")], "k-means inertia"),
+        (axes[0], [("inertia", "elbow")], "k-means inertia [feature units²]"),
         (axes[1], [("bic", "bic"), ("aic", "aic")], "GMM information criterion"),
-        (axes[2], [("silhouette", "silhouette")], "silhouette"),
+        (axes[2], [("silhouette", "silhouette")], "mean silhouette"),
     ]
     for ax, curves, ylabel in panels:
         for col, crit in curves:
@@ -87,7 +86,7 @@ def k_selection(scan: pd.DataFrame, chosen: Mapping[str, int], dataset: str) -> 
     axes[3].axvline(chosen["gap"], ls="--", lw=1)
     axes[3].set_ylabel("gap statistic")
     for ax in axes:
-        ax.set_xlabel("k")
+        ax.set_xlabel("k (number of clusters)")
     fig.suptitle(f"{dataset}: choosing k (chosen: " + ", ".join(f"{c}={v}" for c, v in chosen.items()) + ")",
                  fontsize=10)
     fig.tight_layout()
@@ -112,6 +111,8 @@ def confusion_grid(confusions: Mapping[str, tuple[np.ndarray, list[str]]], class
         ax.set_yticks(range(len(class_names)), class_names, fontsize=7)
         ax.set_xticks(range(len(cols)) if show_cols else [], cols if show_cols else [], fontsize=7)
         ax.set_title(method, fontsize=9)
+        ax.set_xlabel("cluster (matched to classes first)", fontsize=7)
+        ax.set_ylabel("true class", fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -27,7 +27,8 @@ def contingency(labels: np.ndarray, cluster: np.ndarray, class_names: Sequence[s
             ax.text(c, r, int(v), ha="center", va="center", fontsize=7, color="white" if frac[r, c] < 0.6 else "k")
     ax.set_yticks(range(len(class_names)), class_names, fontsize=8)
     ax.set_xticks(range(cont.shape[1]), [str(int(c)) for c in m.clusters[order]], fontsize=7)
-    ax.set_xlabel("cluster")
+    ax.set_xlabel("cluster (ordered by majority class)")
+    ax.set_ylabel("true class")
     fig.colorbar(im, ax=ax, label="fraction of the true class")
     fig.tight_layout()
     return fig
@@ -71,6 +72,8 @@ def embedding_scatter(coords: dict[str, np.ndarray], labels: np.ndarray, cluster
             ax.set_title(f"{name}, coloured by {title}", fontsize=10)
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.set_xlabel(f"{name} 1 [arb. units]")
+            ax.set_ylabel(f"{name} 2 [arb. units]")
         handles = [plt.Line2D([], [], ls="", marker="o", color=cluster_colors([k])[0], label=n)
                    for k, n in enumerate(class_names)]
         axes[row, 0].legend(handles=handles, fontsize=7, markerscale=1, loc="best")
@@ -84,6 +87,7 @@ def training_curves(history: pd.DataFrame) -> Figure:
     for ax, col in zip(axes, ("instance_loss", "cluster_loss", "entropy_term", "cluster_size_entropy")):
         ax.plot(history["epoch"], history[col], "o-", ms=3)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{col.replace('_', ' ')} [nats]")
         ax.set_title(col.replace("_", " "), fontsize=10)
     fig.tight_layout()
     return fig

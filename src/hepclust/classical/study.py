@@ -2,7 +2,10 @@
 
 Each function is one rule's worth of work: read validated inputs, compute,
 write outputs atomically.  Scripts in ``scripts/`` only unpack Snakemake's
-``input``/``params``/``output`` and call these.
+``input``/``params``/``output`` and call these.  This module is the classical
+domain's one config boundary: the library below raises errors naming its own
+arguments, and the functions here re-raise them naming the config key
+(:func:`hepclust.errors.config_boundary`).
 """
 
 from __future__ import annotations
@@ -13,33 +16,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hepclust import classical, importance, metrics, selection
-from hepclust.datasets.penguins import load_penguins_features
-from hepclust.datasets.toy import make_gaussian_mixture
-from hepclust.errors import InputError
-from hepclust.io import json_attr, read_h5, write_h5
+from hepclust import importance, metrics, selection
+from hepclust.classical import registry
+from hepclust.classical.data import read_dataset
+from hepclust.datasets.penguins import NUMERIC_FEATURES, load_penguins_features
+from hepclust.datasets.toy import check_components
+from hepclust.errors import ConfigError, InputError, config_boundary
+from hepclust.io import read_h5, write_h5
 
-DATASET_KIND = "clustering_dataset"
 RESULT_KIND = "clustering_result"
 
 
-def write_toy_dataset(out: str, components: Sequence[Mapping[str, Any]], seed: int) -> None:
-    x, y = make_gaussian_mixture(components, seed)
-    names = [f"x{i}" for i in range(x.shape[1])]
-    write_h5(out, DATASET_KIND, {"x": x, "y_true": y}, {"components": list(components), "seed": seed},
-             {"name": "toy", "feature_names": names, "class_names": [f"component {i}" for i in range(len(components))]})
-
-
-def write_penguins_dataset(out: str, features: Sequence[str], standardize: bool) -> None:
-    x, y, species = load_penguins_features(features, standardize)
-    write_h5(out, DATASET_KIND, {"x": x, "y_true": y}, {"features": list(features), "standardize": standardize},
-             {"name": "penguins", "feature_names": list(features), "class_names": species})
-
-
-def read_dataset(path: str) -> dict[str, Any]:
-    data, attrs = read_h5(path, DATASET_KIND, required=("x", "y_true"))
-    return {"x": data["x"], "y_true": data["y_true"], "feature_names": json_attr(attrs, "feature_names"),
-            "class_names": json_attr(attrs, "class_names"), "name": attrs["name"]}
+def check_config(methods: Mapping[str, Any], run: Sequence[str], toy_components: Sequence[Mapping[str, Any]],
+                 seed: int) -> None:
+    """What the JSON schema cannot check, at workflow start: every method that will run builds with
+    its params (and each per-dataset override), and the toy covariances are PSD."""
+    with config_boundary("toy"):
+        check_components(toy_components)
+    for name in run:
+        if name not in methods:
+            raise ConfigError("classical.run", f"method '{name}' is not defined under classical.methods")
+        entry = methods[name]
+        with config_boundary(f"classical.methods.{name}"):
+            registry.build_estimator(entry["estimator"], entry.get("params", {}), seed)
+        for dataset, override in entry.get("overrides", {}).items():
+            with config_boundary(f"classical.methods.{name}.overrides.{dataset}"):
+                registry.build_estimator(entry["estimator"], {**entry.get("params", {}), **override}, seed)
 
 
 def run_method(
@@ -47,16 +49,16 @@ def run_method(
 ) -> None:
     """Fit one method on one dataset; store labels, soft memberships, centres, regions, importance."""
     d = read_dataset(dataset_path)
-    params = classical.method_params(entry, d["name"])
-    key = f"classical.methods.{method}"
-    res = classical.fit_cluster(entry["estimator"], params, d["x"], seed, key, source=dataset_path)
+    params = registry.method_params(entry, d["name"])
+    with config_boundary(f"classical.methods.{method}"):
+        res = registry.fit_cluster(entry["estimator"], params, d["x"], seed, source=dataset_path)
     imp = importance.permutation_importance(res.model, d["x"], res.labels, n_repeats, seed)
     arrays: dict[str, np.ndarray] = {"labels": res.labels, "importance_mean": imp.mean, "importance_std": imp.std}
     if res.soft is not None:
         arrays["soft"] = res.soft
     if res.centers is not None:
         arrays["centers"] = res.centers
-    regions = classical.decision_regions(res.model, d["x"], n_grid)
+    regions = registry.decision_regions(res.model, d["x"], n_grid)
     if regions is not None:
         arrays.update(regions)
     n_found = int(np.unique(res.labels[res.labels >= 0]).size)
@@ -115,18 +117,20 @@ def importance_table(dataset_path: str, result_paths: Mapping[str, str]) -> pd.D
 def k_selection(dataset_path: str, k_min: int, k_max: int, n_references: int, seed: int
                 ) -> tuple[pd.DataFrame, dict[str, int]]:
     d = read_dataset(dataset_path)
-    scan = selection.k_scan(d["x"], k_min, k_max, n_references, seed)
+    with config_boundary("classical.k_selection"):
+        scan = selection.k_scan(d["x"], k_min, k_max, n_references, seed)
     return scan, selection.choose_k(scan)
 
 
-
-def penguins_all_features_embedding(perplexity: float, n_neighbors: int, seed: int) -> dict[str, Any]:
-    """t-SNE and UMAP of the penguins with all four (standardised) features, with GMM(3) clusters."""
+def penguins_all_features_embedding(clusterer: Mapping[str, Any], perplexity: float, n_neighbors: int,
+                                    seed: int) -> dict[str, Any]:
+    """t-SNE and UMAP of the penguins with all four (standardised) features, coloured by species and by
+    the clusters of ``clusterer`` (``{estimator, params}``, config ``embeddings.penguins.clusterer``)."""
     from hepclust import embed
-    from hepclust.datasets.penguins import NUMERIC_FEATURES
 
     x, y, species = load_penguins_features(list(NUMERIC_FEATURES), standardize=True)
-    res = classical.fit_cluster("gmm", {"n_components": 3, "n_init": 5}, x, seed, "penguins embedding")
+    with config_boundary("embeddings.penguins.clusterer"):
+        res = registry.fit_cluster(clusterer["estimator"], clusterer.get("params", {}), x, seed)
     return {"coords": {"t-SNE": embed.tsne(x, perplexity, seed), "UMAP": embed.umap2d(x, n_neighbors, seed)},
             "labels": y, "cluster": res.labels, "class_names": species,
             "ari": metrics.external_scores(y, res.labels)["ari"]}

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn import cluster, mixture
 from sklearn.base import BaseEstimator
 
-from hepclust.errors import ConfigError, InputError
+from hepclust.errors import ArgumentError, InputError
 
 
 ACTIVE_WEIGHT = 0.01  # mixture components below this weight are not drawn as centres
@@ -59,10 +59,11 @@ class ClusterResult:
     model: BaseEstimator
 
 
-def build_estimator(estimator: str, params: Mapping[str, Any], seed: int, key: str) -> BaseEstimator:
-    """Instantiate and validate an estimator; bad params raise :class:`ConfigError` naming ``key``."""
-    if estimator not in REGISTRY:
-        raise ConfigError(f"{key}.estimator", f"unknown estimator '{estimator}'; choose from {sorted(REGISTRY)}")
+def build_estimator(estimator: str, params: Mapping[str, Any], seed: int) -> BaseEstimator:
+    """Instantiate and validate an estimator; bad ``params`` raise :class:`ArgumentError`.
+
+    ``estimator`` must be a registry name (the config schema enumerates them).
+    """
     spec = REGISTRY[estimator]
     kwargs = dict(params)
     if spec.seeded:
@@ -70,17 +71,17 @@ def build_estimator(estimator: str, params: Mapping[str, Any], seed: int, key: s
     try:
         model = spec.factory(**kwargs)
     except TypeError as exc:
-        raise ConfigError(f"{key}.params", f"not a parameter of {spec.factory.__name__}: {exc}") from exc
+        raise ArgumentError("params", f"not a parameter of {spec.factory.__name__}: {exc}") from exc
     try:
         # scikit-learn validates param types/ranges at fit time; do it now so a
         # bad config fails before any data is touched.
         model._validate_params()
     except Exception as exc:  # sklearn's InvalidParameterError, ValueError, TypeError
-        raise ConfigError(f"{key}.params", str(exc)) from exc
+        raise ArgumentError("params", str(exc)) from exc
     return model
 
 
-def _check_input(x: np.ndarray, model: BaseEstimator, estimator: str, key: str, source: str) -> None:
+def _check_input(x: np.ndarray, model: BaseEstimator, estimator: str, source: str) -> None:
     if x.ndim != 2 or x.shape[0] == 0:
         raise InputError(source, f"expected a non-empty 2-D feature array, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
@@ -89,15 +90,18 @@ def _check_input(x: np.ndarray, model: BaseEstimator, estimator: str, key: str, 
     k_param = REGISTRY[estimator].k_param
     k = getattr(model, k_param, None) if k_param else None
     if k is not None and k > x.shape[0]:
-        raise ConfigError(f"{key}.params.{k_param}", f"asks for {k} clusters but the data have only {x.shape[0]} points")
+        raise ArgumentError(f"params.{k_param}", f"asks for {k} clusters but the data have only {x.shape[0]} points")
 
 
 def fit_cluster(
-    estimator: str, params: Mapping[str, Any], x: np.ndarray, seed: int, key: str, source: str = "features"
+    estimator: str, params: Mapping[str, Any], x: np.ndarray, seed: int, source: str = "features"
 ) -> ClusterResult:
-    """Fit one method on ``x`` and collect labels, soft memberships and centres."""
-    model = build_estimator(estimator, params, seed, key)
-    _check_input(x, model, estimator, key, source)
+    """Fit one method on ``x`` and collect labels, soft memberships and centres.
+
+    ``source`` names where ``x`` came from, for :class:`InputError` messages.
+    """
+    model = build_estimator(estimator, params, seed)
+    _check_input(x, model, estimator, source)
     start = time.perf_counter()
     labels = model.fit_predict(x) if hasattr(model, "fit_predict") else model.fit(x).labels_
     fit_time = time.perf_counter() - start
@@ -137,18 +141,6 @@ def decision_regions(model: BaseEstimator, x: np.ndarray, n_grid: int) -> dict[s
     gy = np.linspace(lo[1], hi[1], n_grid)
     mesh = np.column_stack([g.ravel() for g in np.meshgrid(gx, gy)])
     return {"grid_x": gx, "grid_y": gy, "grid_labels": model.predict(mesh).reshape(n_grid, n_grid).astype(np.int64)}
-
-
-def validate_methods_config(methods: Mapping[str, Any], run: list[str], seed: int) -> None:
-    """Check every method that will run, so a typo fails at workflow start, naming the key."""
-    for name in run:
-        if name not in methods:
-            raise ConfigError("classical.run", f"method '{name}' is not defined under classical.methods")
-        entry = methods[name]
-        build_estimator(entry["estimator"], entry.get("params", {}), seed, f"classical.methods.{name}")
-        for dataset, override in entry.get("overrides", {}).items():
-            merged = {**entry.get("params", {}), **override}
-            build_estimator(entry["estimator"], merged, seed, f"classical.methods.{name}.overrides.{dataset}")
 
 
 def method_params(entry: Mapping[str, Any], dataset: str) -> dict[str, Any]:

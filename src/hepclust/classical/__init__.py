@@ -1,0 +1,1 @@
+"""The classical clustering study: estimator registry, dataset files, the rules' study functions."""
