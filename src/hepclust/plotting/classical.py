@@ -148,6 +148,7 @@ def importance_bars(table: pd.DataFrame, dataset: str) -> Figure:
                label=feat, capsize=2)
     ax.set_xticks(np.arange(len(methods)) + 0.4 - width / 2, methods, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("1 - ARI after permutation")
+    ax.set_xlabel("method (bars: permuted feature)")
     ax.set_title(f"{dataset}: permutation feature importance (hatched methods use a surrogate)", fontsize=9)
     surrogate = table.groupby("method", sort=False)["via_surrogate"].first().loc[methods].to_numpy()
     for idx in np.flatnonzero(surrogate):

@@ -84,10 +84,12 @@ def embedding_scatter(coords: dict[str, np.ndarray], labels: np.ndarray, cluster
 def training_curves(history: pd.DataFrame) -> Figure:
     """Instance loss, cluster loss, entropy term and cluster-size entropy per epoch."""
     fig, axes = plt.subplots(1, 4, figsize=(15, 3))
-    for ax, col in zip(axes, ("instance_loss", "cluster_loss", "entropy_term", "cluster_size_entropy")):
+    units = {"instance_loss": "[nats]", "cluster_loss": "[nats]", "entropy_term": "[nats]",
+             "cluster_size_entropy": "[fraction of ln K]"}
+    for ax, (col, unit) in zip(axes, units.items()):
         ax.plot(history["epoch"], history[col], "o-", ms=3)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(f"{col.replace('_', ' ')} [nats]")
+        ax.set_ylabel(f"{col.replace('_', ' ')} {unit}")
         ax.set_title(col.replace("_", " "), fontsize=10)
     fig.tight_layout()
     return fig
