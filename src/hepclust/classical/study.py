@@ -39,19 +39,20 @@ def check_config(methods: Mapping[str, Any], run: Sequence[str], toy_components:
         entry = methods[name]
         with config_boundary(f"classical.methods.{name}"):
             registry.build_estimator(entry["estimator"], entry.get("params", {}), seed)
-        for dataset, override in entry.get("overrides", {}).items():
+        for dataset in entry.get("overrides", {}):
             with config_boundary(f"classical.methods.{name}.overrides.{dataset}"):
-                registry.build_estimator(entry["estimator"], {**entry.get("params", {}), **override}, seed)
+                registry.build_estimator(entry["estimator"], registry.method_params(entry, dataset), seed)
 
 
-def run_method(
-    dataset_path: str, out: str, method: str, entry: Mapping[str, Any], seed: int, n_repeats: int, n_grid: int
-) -> None:
-    """Fit one method on one dataset; store labels, soft memberships, centres, regions, importance."""
+def run_method(dataset_path: str, out: str, method: str, estimator: str, params: Mapping[str, Any], seed: int,
+               n_repeats: int, n_grid: int) -> None:
+    """Fit one method on one dataset; store labels, soft memberships, centres, regions, importance.
+
+    ``params`` are the method's params for this dataset (``registry.method_params``: overrides applied).
+    """
     d = read_dataset(dataset_path)
-    params = registry.method_params(entry, d["name"])
     with config_boundary(f"classical.methods.{method}"):
-        res = registry.fit_cluster(entry["estimator"], params, d["x"], seed, source=dataset_path)
+        res = registry.fit_cluster(estimator, params, d["x"], seed, source=dataset_path)
     imp = importance.permutation_importance(res.model, d["x"], res.labels, n_repeats, seed)
     arrays: dict[str, np.ndarray] = {"labels": res.labels, "importance_mean": imp.mean, "importance_std": imp.std}
     if res.soft is not None:
@@ -63,7 +64,7 @@ def run_method(
         arrays.update(regions)
     n_found = int(np.unique(res.labels[res.labels >= 0]).size)
     write_h5(out, RESULT_KIND, arrays,
-             {"estimator": entry["estimator"], "params": params, "seed": seed, "importance_repeats": n_repeats},
+             {"estimator": estimator, "params": params, "seed": seed, "importance_repeats": n_repeats},
              {"method": method, "dataset": d["name"], "fit_time_s": res.fit_time_s, "n_clusters_found": n_found,
               "noise_fraction": float(np.mean(res.labels < 0)), "via_surrogate": imp.via_surrogate,
               "surrogate_fidelity": imp.surrogate_fidelity})
