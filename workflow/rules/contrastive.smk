@@ -1,9 +1,52 @@
-# SimCLR + Contrastive Clustering: train (GPU on a cluster), embed held-out images, score against truth.
+# SimCLR + Contrastive Clustering: train (GPUs on a cluster), embed held-out images, score against truth.
+# Image sets are data: contrastive.sources names each set's train/test manifests (config/README.md).
+from hepclust.contrastive.study import check_config
+
+CONTRASTIVE = config["contrastive"]
+IMAGESETS = CONTRASTIVE["imagesets"]
+SOURCES = CONTRASTIVE["sources"]
+DISTRIBUTED = CONTRASTIVE["distributed"]
+WORLD_SIZE = DISTRIBUTED["nodes"] * DISTRIBUTED["ranks_per_node"]
+
+
+check_config(CONTRASTIVE)  # fails at start, naming the key
+
+
+wildcard_constraints:
+    imageset="|".join(IMAGESETS) or "NONE",
+
+
+def manifest_of(split):
+    """Input function: the train or test manifest that contrastive.sources names for the image set."""
+    return lambda w: SOURCES[w.imageset][split]
+
+
+def train_resources():
+    """One rank per GPU.  With more than one rank the job is an 'mpi' job for the SLURM executor: the batch
+    script runs the rule itself (no srun around it) and the rule starts the ranks with srun + torchrun."""
+    res = {"gpu": WORLD_SIZE, "mem_mb": 16000, "runtime": 720}
+    if WORLD_SIZE > 1:
+        res |= {
+            "nodes": DISTRIBUTED["nodes"],
+            "tasks": WORLD_SIZE,
+            "tasks_per_gpu": 1,
+            "cpus_per_task": 2,
+            "mpi": "srun",
+        }
+    return res
+
+
+def contrastive_targets():
+    return [
+        f"results/contrastive/{s}/{f}"
+        for s in IMAGESETS
+        for f in ("metrics.csv", "embedding.png", "gallery.png", "training.png")
+    ]
 
 
 rule contrastive_train:
     input:
-        train_images,
+        manifest_of("train"),
     output:
         model="results/contrastive/{imageset}/model.pt",
         history="results/contrastive/{imageset}/history.csv",
@@ -16,12 +59,12 @@ rule contrastive_train:
         "../../envs/contrastive.yaml"
     threads: 2
     resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=720,
+        **train_resources(),
     params:
-        train=lambda w: canonical(config["contrastive"]["train"][w.imageset]),
-        device=config["contrastive"]["device"],
+        train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
+        device=CONTRASTIVE["device"],
+        distributed=canonical(DISTRIBUTED),
+        workers=CONTRASTIVE["loader_workers"],
         # not an output: Snakemake would delete it when the job fails, and it is what a restart resumes from
         checkpoint=lambda w: f"results/contrastive/{w.imageset}/checkpoint.pt",
     script:
@@ -31,7 +74,7 @@ rule contrastive_train:
 rule contrastive_embed:
     input:
         model="results/contrastive/{imageset}/model.pt",
-        images=test_images,
+        images=manifest_of("test"),
     output:
         "results/contrastive/{imageset}/embedding.h5",
     log:
@@ -40,7 +83,8 @@ rule contrastive_embed:
         "../../envs/contrastive.yaml"
     threads: 2
     params:
-        device=config["contrastive"]["device"],
+        device=CONTRASTIVE["device"],
+        workers=CONTRASTIVE["loader_workers"],
     script:
         "../../scripts/contrastive_embed.py"
 
@@ -48,7 +92,7 @@ rule contrastive_embed:
 rule contrastive_evaluate:
     input:
         embedding="results/contrastive/{imageset}/embedding.h5",
-        images=test_images,
+        images=manifest_of("test"),
     output:
         metrics=report(
             "results/contrastive/{imageset}/metrics.csv",
@@ -86,9 +130,10 @@ rule contrastive_evaluate:
         "../../envs/contrastive.yaml"
     threads: 1
     params:
-        baseline=canonical(config["contrastive"]["baseline"]),
+        baseline=canonical(CONTRASTIVE["baseline"]),
         seed=config["seed"],
-        per_cluster=config["contrastive"]["gallery_per_cluster"],
+        per_cluster=CONTRASTIVE["gallery_per_cluster"],
+        extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
     script:
         "../../scripts/contrastive_evaluate.py"
 
@@ -108,7 +153,7 @@ rule contrastive_embedding_plot:
     conda:
         "../../envs/contrastive.yaml"
     params:
-        **config["contrastive"]["embedding"],
+        **CONTRASTIVE["embedding"],
         seed=config["seed"],
     script:
         "../../scripts/contrastive_embedding_plot.py"

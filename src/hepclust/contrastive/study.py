@@ -47,6 +47,21 @@ def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
         raise ConfigError(key, str(exc)) from exc
 
 
+def check_config(contrastive: Mapping[str, Any]) -> None:
+    """What JSON Schema cannot check in the ``contrastive`` config: cross-references and divisibility."""
+    world = int(contrastive["distributed"]["nodes"]) * int(contrastive["distributed"]["ranks_per_node"])
+    for s in contrastive["imagesets"]:
+        for section in ("sources", "train"):
+            if s not in contrastive[section]:
+                raise ConfigError("contrastive.imagesets",
+                                  f"'{s}' has no entry in contrastive.{section} {sorted(contrastive[section])}")
+        cfg = train_config(contrastive["train"][s], f"contrastive.train.{s}")
+        if cfg.batch_size % world:
+            raise ConfigError(f"contrastive.train.{s}.batch_size",
+                              f"the global batch {cfg.batch_size} must be divisible by the {world} ranks of "
+                              "contrastive.distributed (nodes x ranks_per_node)")
+
+
 def _check_batch(cfg: TrainConfig, key: str, n_images: int, manifest: str, world_size: int) -> None:
     if cfg.batch_size > n_images:
         raise ConfigError(f"{key}.batch_size", f"{cfg.batch_size} is larger than the {n_images} images of {manifest}")
