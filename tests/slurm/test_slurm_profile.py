@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from tests.slurm import cluster
 from tests.workflow.conftest import copy_workflow
 
 pytestmark = pytest.mark.slurm
@@ -18,17 +17,6 @@ OUTPUTS = ["results/lartpc/train.h5", "results/lartpc/test.h5", "results/contras
            "results/contrastive/lartpc/history.csv", "results/contrastive/lartpc/embedding.h5", TARGET,
            "results/contrastive/lartpc/per_cluster.csv", "results/contrastive/lartpc/contingency.png",
            "results/contrastive/lartpc/gallery.png"]
-
-
-@pytest.fixture(scope="module")
-def slurm_cluster():
-    reason = cluster.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    pids = cluster.start()
-    yield pids
-    still_alive = cluster.stop(pids)
-    assert not still_alive, f"SLURM daemons still running after stop: {still_alive}"
 
 
 def test_training_runs_on_the_gpu_partition_with_a_gpu_and_all_outputs_appear(slurm_cluster, tmp_path):

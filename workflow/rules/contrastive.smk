@@ -1,12 +1,15 @@
 # SimCLR + Contrastive Clustering: train (GPUs on a cluster), embed held-out images, score against truth.
 # Image sets are data: contrastive.sources names each set's train/test manifests (config/README.md).
-from hepclust.contrastive.study import check_config
+from hepclust.contrastive.study import (
+    check_config,
+    contrastive_targets,
+    train_resources,
+)
 
 CONTRASTIVE = config["contrastive"]
 IMAGESETS = CONTRASTIVE["imagesets"]
 SOURCES = CONTRASTIVE["sources"]
 DISTRIBUTED = CONTRASTIVE["distributed"]
-WORLD_SIZE = DISTRIBUTED["nodes"] * DISTRIBUTED["ranks_per_node"]
 
 
 check_config(CONTRASTIVE)  # fails at start, naming the key
@@ -16,37 +19,9 @@ wildcard_constraints:
     imageset="|".join(IMAGESETS) or "NONE",
 
 
-def manifest_of(split):
-    """Input function: the train or test manifest that contrastive.sources names for the image set."""
-    return lambda w: SOURCES[w.imageset][split]
-
-
-def train_resources():
-    """One rank per GPU.  With more than one rank the job is an 'mpi' job for the SLURM executor: the batch
-    script runs the rule itself (no srun around it) and the rule starts the ranks with srun + torchrun."""
-    res = {"gpu": WORLD_SIZE, "mem_mb": 16000, "runtime": 720}
-    if WORLD_SIZE > 1:
-        res |= {
-            "nodes": DISTRIBUTED["nodes"],
-            "tasks": WORLD_SIZE,
-            "tasks_per_gpu": 1,
-            "cpus_per_task": 2,
-            "mpi": "srun",
-        }
-    return res
-
-
-def contrastive_targets():
-    return [
-        f"results/contrastive/{s}/{f}"
-        for s in IMAGESETS
-        for f in ("metrics.csv", "embedding.png", "gallery.png", "training.png")
-    ]
-
-
 rule contrastive_train:
     input:
-        manifest_of("train"),
+        lambda w: SOURCES[w.imageset]["train"],
     output:
         model="results/contrastive/{imageset}/model.pt",
         history="results/contrastive/{imageset}/history.csv",
@@ -59,7 +34,7 @@ rule contrastive_train:
         "../../envs/contrastive.yaml"
     threads: 2
     resources:
-        **train_resources(),
+        **train_resources(DISTRIBUTED),
     params:
         train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
         device=CONTRASTIVE["device"],
@@ -74,7 +49,7 @@ rule contrastive_train:
 rule contrastive_embed:
     input:
         model="results/contrastive/{imageset}/model.pt",
-        images=manifest_of("test"),
+        images=lambda w: SOURCES[w.imageset]["test"],
     output:
         "results/contrastive/{imageset}/embedding.h5",
     log:
@@ -92,7 +67,7 @@ rule contrastive_embed:
 rule contrastive_evaluate:
     input:
         embedding="results/contrastive/{imageset}/embedding.h5",
-        images=manifest_of("test"),
+        images=lambda w: SOURCES[w.imageset]["test"],
     output:
         metrics=report(
             "results/contrastive/{imageset}/metrics.csv",
@@ -176,3 +151,21 @@ rule contrastive_training_plot:
         "../../envs/contrastive.yaml"
     script:
         "../../scripts/contrastive_training_plot.py"
+
+
+rule contrastive_streaming_benchmark:
+    """Not part of `all` (minutes): snakemake --cores 2 results/contrastive/streaming_benchmark.csv"""
+    input:
+        SOURCES["lartpc"]["train"],
+    output:
+        "results/contrastive/streaming_benchmark.csv",
+    log:
+        "logs/contrastive/streaming_benchmark.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 2
+    params:
+        **CONTRASTIVE["streaming_benchmark"],
+        workers=CONTRASTIVE["loader_workers"],
+    script:
+        "../../scripts/contrastive_streaming_benchmark.py"

@@ -1,7 +1,7 @@
 # Toy LArTPC pixel images with truth classes (one SLURM job per shard), and the digits benchmark images.
 # Every event's random stream derives from (seed, split, global event index): the same events whatever
 # lartpc.shard_size.  Training reads a split's manifest first, then streams its shards.
-from hepclust.lartpc.study import shard_count, split_params
+from hepclust.lartpc.study import shard_paths, split_params
 
 LARTPC = config["lartpc"]
 
@@ -11,14 +11,10 @@ wildcard_constraints:
     shard=r"\d+",
 
 
-def lartpc_shards(split):
-    """Shard files of one split, in global event order."""
-    n = shard_count(LARTPC[f"n_{split}"], LARTPC["shard_size"], split)
-    return [f"results/lartpc/shards/{split}_{k}.h5" for k in range(n)]
-
-
 for _split in ("train", "test"):
-    lartpc_shards(_split)  # a bad n_events / shard_size fails at start, naming the key
+    shard_paths(
+        LARTPC[f"n_{_split}"], LARTPC["shard_size"], _split
+    )  # bad sizes fail at start, naming the key
 
 
 rule lartpc_simulate:
@@ -46,7 +42,7 @@ rule lartpc_simulate:
 
 rule lartpc_manifest:
     input:
-        lambda w: lartpc_shards(w.split),
+        lambda w: shard_paths(LARTPC[f"n_{w.split}"], LARTPC["shard_size"], w.split),
     output:
         "results/lartpc/{split}_manifest.json",
     log:

@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import socket
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ def launch_command(nodes: int, ranks_per_node: int, cpus_per_rank: int, gpus_per
     GPU), each task runs a torchrun agent with one worker, and the agents meet
     by c10d rendezvous on the allocation's first node (``scontrol show
     hostnames``), on a port derived from the job id.  Elsewhere (one node
-    only): ``torchrun --standalone``.
+    only): ``torchrun --standalone``.  torchrun is run as ``python -m
+    torch.distributed.run`` with the rule's own interpreter.
     """
     payload = json.dumps(dict(args), sort_keys=True)
     module = ["-m", "hepclust.contrastive.worker", payload]
@@ -135,9 +137,10 @@ def launch_command(nodes: int, ranks_per_node: int, cpus_per_rank: int, gpus_per
     if not in_slurm:
         if nodes != 1:
             raise ValueError(f"nodes={nodes}: more than one node needs a SLURM allocation")
-        return ["torchrun", "--standalone", f"--nproc-per-node={ranks_per_node}", *module]
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={ranks_per_node}",
+                *module]
     agent = ("export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1); "
-             "exec torchrun --nnodes=\"$SLURM_NTASKS\" --nproc-per-node=1 --rdzv-backend=c10d "
+             f"exec {shlex.quote(sys.executable)} -m torch.distributed.run --nnodes=\"$SLURM_NTASKS\" --nproc-per-node=1 --rdzv-backend=c10d "
              "--rdzv-id=\"$SLURM_JOB_ID\" --rdzv-endpoint=\"$MASTER_ADDR:$((20000 + SLURM_JOB_ID % 20000))\" "
              "--max-restarts=0 " + shlex.join(module))
     srun = ["srun", f"--nodes={nodes}", f"--ntasks={world}", f"--ntasks-per-node={ranks_per_node}",

@@ -19,6 +19,11 @@ def shard_count(n_events: int, shard_size: int, split: str) -> int:
         raise ConfigError(f"lartpc.n_{split} / lartpc.shard_size", str(exc)) from exc
 
 
+def shard_paths(n_events: int, shard_size: int, split: str) -> list[str]:
+    """The workflow's shard files of one split, in global event order (the manifest rule's inputs)."""
+    return [f"results/lartpc/shards/{split}_{k}.h5" for k in range(shard_count(n_events, shard_size, split))]
+
+
 def simulate_shard_to_file(out: str, split: str, shard: int, shard_size: int, n_events: int,
                            fractions: Mapping[str, float], geometry: Mapping[str, Any],
                            detector: Mapping[str, Any], seed: int) -> None:
