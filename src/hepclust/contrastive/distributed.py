@@ -62,13 +62,19 @@ def init_from_env(device_request: str) -> tuple[World, torch.device]:
     return current_world(), device
 
 
+def _quiet(collective, *args):
+    """torch 2.13 marks torch.distributed.nn.functional deprecated in favour of a *private* module; the
+    public, differentiable collectives stay our choice, without a warning per batch in the log."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return collective(*args)
+
+
 def gather_batch(t: torch.Tensor, world: World) -> torch.Tensor:
     """Concatenate every rank's rows in rank order, keeping the autograd graph across ranks."""
     if world.size == 1:
         return t
-    with warnings.catch_warnings():  # torch 2.13 points to a private replacement; this one is public API
-        warnings.simplefilter("ignore", FutureWarning)
-        return torch.cat(dist_fn.all_gather(t), dim=0)
+    return torch.cat(_quiet(dist_fn.all_gather, t), dim=0)
 
 
 class GlobalBatchNorm2d(nn.BatchNorm2d):
@@ -83,11 +89,11 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
             return super().forward(x)
         c = x.shape[1]
         count = torch.tensor([x.numel() / c], dtype=x.dtype, device=x.device)
-        total = dist_fn.all_reduce(torch.cat([x.sum(dim=(0, 2, 3)), count]))
+        total = _quiet(dist_fn.all_reduce, torch.cat([x.sum(dim=(0, 2, 3)), count]))
         n = total[-1]
         mean = total[:c] / n
         centred = x - mean.view(1, c, 1, 1)
-        var = dist_fn.all_reduce((centred * centred).sum(dim=(0, 2, 3))) / n
+        var = _quiet(dist_fn.all_reduce, (centred * centred).sum(dim=(0, 2, 3))) / n
         with torch.no_grad():
             self.num_batches_tracked += 1
             m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
@@ -140,7 +146,8 @@ def launch_command(nodes: int, ranks_per_node: int, cpus_per_rank: int, gpus_per
         return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={ranks_per_node}",
                 *module]
     agent = ("export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1); "
-             f"exec {shlex.quote(sys.executable)} -m torch.distributed.run --nnodes=\"$SLURM_NTASKS\" --nproc-per-node=1 --rdzv-backend=c10d "
+             f"exec {shlex.quote(sys.executable)} -m torch.distributed.run "
+             "--nnodes=\"$SLURM_NTASKS\" --nproc-per-node=1 --rdzv-backend=c10d "
              "--rdzv-id=\"$SLURM_JOB_ID\" --rdzv-endpoint=\"$MASTER_ADDR:$((20000 + SLURM_JOB_ID % 20000))\" "
              "--max-restarts=0 " + shlex.join(module))
     srun = ["srun", f"--nodes={nodes}", f"--ntasks={world}", f"--ntasks-per-node={ranks_per_node}",
