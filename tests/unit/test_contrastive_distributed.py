@@ -12,7 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from hepclust.contrastive.distributed import GlobalBatchNorm2d, gather_batch, global_batchnorm, current_world
+from hepclust.contrastive.distributed import GlobalBatchNorm2d, current_world, gather_batch, global_batchnorm
 from hepclust.contrastive.model import ContrastiveClusterer
 from hepclust.contrastive.train import TrainConfig, load_checkpoint, train
 
@@ -83,8 +83,9 @@ def test_two_ranks_see_the_same_losses_as_one_rank_with_the_same_global_batch(ru
     for r1, r2 in zip(one["history"], two["history"], strict=True):
         for k in ("instance_loss", "cluster_loss", "entropy_term"):
             assert r2[k] == pytest.approx(r1[k], rel=1e-5, abs=1e-6), (r1["epoch"], k)
-    print(f"1 vs 2 ranks: max loss difference "
-          f"{max(abs(r1[k] - r2[k]) for r1, r2 in zip(one['history'], two['history']) for k in ('instance_loss', 'cluster_loss', 'entropy_term')):.2e}")
+    terms = ("instance_loss", "cluster_loss", "entropy_term")
+    worst = max(abs(r1[k] - r2[k]) for r1, r2 in zip(one["history"], two["history"]) for k in terms)
+    print(f"1 vs 2 ranks: max loss difference {worst:.2e}")
 
 
 def test_two_ranks_end_with_the_same_weights_and_batch_norm_statistics_as_one(runs):

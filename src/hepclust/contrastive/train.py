@@ -33,7 +33,7 @@ from torch import nn
 
 from hepclust.contrastive.augment import AugmentConfig, augment, log_charge
 from hepclust.contrastive.data import GlobalBatchSampler, ShardedImages, loader, seed_for, sequential_loader
-from hepclust.contrastive.distributed import World, current_world, gather_batch, global_batchnorm
+from hepclust.contrastive.distributed import current_world, gather_batch, global_batchnorm
 from hepclust.contrastive.losses import assignment_entropy, cluster_loss, nt_xent
 from hepclust.contrastive.model import ContrastiveClusterer
 from hepclust.io import atomic_output
