@@ -150,8 +150,10 @@ def launch_command(nodes: int, ranks_per_node: int, cpus_per_rank: int, gpus_per
              "--nnodes=\"$SLURM_NTASKS\" --nproc-per-node=1 --rdzv-backend=c10d "
              "--rdzv-id=\"$SLURM_JOB_ID\" --rdzv-endpoint=\"$MASTER_ADDR:$((20000 + SLURM_JOB_ID % 20000))\" "
              "--max-restarts=0 " + shlex.join(module))
-    srun = ["srun", f"--nodes={nodes}", f"--ntasks={world}", f"--ntasks-per-node={ranks_per_node}",
-            f"--cpus-per-task={cpus_per_rank}", "--kill-on-bad-exit=1", "--export=ALL"]
+    # no --ntasks-per-node: the allocation (--ntasks, --ntasks-per-gpu=1, --gpus) fixes where the tasks go, and
+    # a rank's place does not matter (one agent per task, ranks assigned by the rendezvous)
+    srun = ["srun", f"--nodes={nodes}", f"--ntasks={world}", f"--cpus-per-task={cpus_per_rank}",
+            "--kill-on-bad-exit=1", "--export=ALL"]
     if gpus_per_rank > 0:
         srun.append(f"--gpus-per-task={gpus_per_rank}")
     return [*srun, "bash", "-c", agent]
