@@ -1,4 +1,5 @@
-"""The toy LArTPC simulator: class fractions, physical totals, determinism, detector effects."""
+"""The toy LArTPC simulator (class fractions, physical totals, determinism, detector effects), its shards and
+manifests, and streaming them: every image once per epoch, seeded order, clear errors for bad shards."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from hepclust.errors import ConfigError, InputError
 from hepclust.lartpc import simulate as sim
-from hepclust.images import read_images, write_images
+from hepclust.contrastive.data import GlobalBatchSampler, ShardedImages, loader
+from hepclust.images import read_image_set, read_images, read_manifest, write_images
+from hepclust.lartpc.shards import shard_range
+from hepclust.lartpc.study import manifest_to_file, simulate_shard_to_file
 
 GEO = sim.Geometry(128, 64, 0.8)
 QUIET = sim.Detector(noise_mev=0.0, threshold_mev=0.0, dead_fraction=0.0, delta_rate_per_cm=0.0)
@@ -40,7 +45,7 @@ def test_every_class_is_produced_with_its_fraction(sample):
     assert np.bincount(labels, minlength=6).tolist() == [50] * 6
 
 
-def test_same_seed_same_images(sample):  # noqa: D103
+def test_same_seed_same_images(sample):
     again = sim.simulate(300, {c: 1 for c in sim.CLASSES}, GEO, REAL, seed=11)
     assert np.array_equal(sample[0], again[0]) and np.array_equal(sample[1], again[1])
 
@@ -111,10 +116,6 @@ def test_image_file_round_trip_and_corrupt_file_error(tmp_path, sample):
 
 
 # ---- shards: the same events whatever the shard size ---------------------------------------------------------
-from hepclust.contrastive.data import GlobalBatchSampler, ShardedImages  # noqa: E402
-from hepclust.images import read_image_set, read_manifest  # noqa: E402
-from hepclust.lartpc.shards import shard_range  # noqa: E402
-from hepclust.lartpc.study import manifest_to_file, simulate_shard_to_file  # noqa: E402
 
 SMALL_GEO = {"width": 32, "height": 16, "pitch_cm": 1.6}
 DET = {"noise_mev": 0.05, "threshold_mev": 0.15, "dead_fraction": 0.1, "delta_rate_per_cm": 0.05}
@@ -202,8 +203,6 @@ def test_a_manifest_rejects_shards_of_different_geometry(tmp_path):
 
 # ---- streaming: every image once per epoch, seeded order -----------------------------------------------------
 def _epoch_indices(ds, global_batch, world, seed, epoch, workers):
-    from hepclust.contrastive.data import loader
-
     seen = []
     for rank in range(world):
         sampler = GlobalBatchSampler(len(ds), global_batch, rank, world, seed)
@@ -211,8 +210,6 @@ def _epoch_indices(ds, global_batch, world, seed, epoch, workers):
         for images, idx in loader(ds, sampler, workers, pin_memory=False):
             assert images.shape[1:] == (1, 16, 32)
             seen.append(idx)
-    import torch
-
     return torch.cat(seen).tolist()
 
 
