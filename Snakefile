@@ -31,6 +31,6 @@ rule all:
         "results/summary.html",
         classical_targets(),
         jets_targets(),
-        contrastive_targets(),
+        contrastive_targets(IMAGESETS),
         "results/embeddings/penguins_all_features.png",
         "results/embeddings/tsne_benchmark.csv",

@@ -4,4 +4,4 @@ from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):
     run_embedding(snakemake.input.model, snakemake.input.images, snakemake.output[0], snakemake.params.device,
-                  snakemake.threads)
+                  snakemake.threads, snakemake.params.workers)

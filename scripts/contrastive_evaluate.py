@@ -7,7 +7,7 @@ from hepclust.rulelog import logged
 with logged(snakemake.log[0]) as log:
     p, out = snakemake.params, snakemake.output
     res = evaluate(snakemake.input.embedding, snakemake.input.images, p.baseline, p.seed,
-                   extra_baselines=snakemake.wildcards.imageset == "digits")
+                   extra_baselines=p.extra_baselines)
     write_tables(out.metrics, out.per_cluster, res)
     save_figure(contingency(res["labels"], res["cluster"], res["class_names"]), out.contingency)
     save_figure(gallery(res["images"], res["cluster"], res["labels"], res["class_names"], p.per_cluster, p.seed),

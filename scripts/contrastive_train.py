@@ -1,8 +1,9 @@
-"""Rule contrastive_train: SimCLR + Contrastive Clustering, resuming from the last checkpoint."""
+"""Rule contrastive_train: SimCLR + Contrastive Clustering on 1 or N ranks, resuming from the last checkpoint."""
 from hepclust.contrastive.study import run_training
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):
     p = snakemake.params
     run_training(snakemake.input[0], snakemake.output.model, snakemake.output.history, p.checkpoint, p.train,
-                 f"contrastive.train.{snakemake.wildcards.imageset}", p.device, snakemake.threads)
+                 f"contrastive.train.{snakemake.wildcards.imageset}", p.device, snakemake.threads, p.distributed,
+                 p.workers)

@@ -44,7 +44,7 @@ def test_every_rule_of_the_whole_dag_runs_as_a_slurm_job_and_the_report_builds(s
         assert PLACEMENT.search(log.read_text()), f"{log.relative_to(work)} has no SLURM placement line"
     train = PLACEMENT.search((work / "logs/contrastive/lartpc/train.log").read_text())
     assert train.group(2) == "gpu" and train.group(3) != "", "training did not get a GPU on the gpu partition"
-    sim = PLACEMENT.search((work / "logs/lartpc/simulate_train.log").read_text())
+    sim = PLACEMENT.search((work / "logs/lartpc/simulate_train_0.log").read_text())
     assert sim.group(2) == "debug" and sim.group(3) == ""
 
     report = subprocess.run(["snakemake", "--report", "results/report.html", "--configfile", "tiny.yaml"],

@@ -13,6 +13,8 @@ from hepclust.contrastive.losses import assignment_entropy, cluster_loss, nt_xen
 from hepclust.contrastive.model import ContrastiveClusterer
 from hepclust.contrastive.train import TrainConfig, embed, load_checkpoint, train
 
+from .imagesets import write_set
+
 
 def _nt_xent_by_hand(a: np.ndarray, b: np.ndarray, t: float) -> float:
     """Literal transcription of the NT-Xent definition with Python loops."""
@@ -136,14 +138,14 @@ SMALL = TrainConfig(n_clusters=2, latent_dim=16, epochs=4, batch_size=32, learni
 
 
 def test_short_training_lowers_the_loss(tmp_path):
-    _, history = train(_toy_images(128, 0), SMALL, tmp_path / "ck.pt", torch.device("cpu"))
+    _, history = train(write_set(tmp_path, _toy_images(128, 0), 50), SMALL, tmp_path / "ck.pt", torch.device("cpu"))
     first, last = history[0], history[-1]
     assert last["instance_loss"] < first["instance_loss"]
     assert len(history) == SMALL.epochs
 
 
 def test_resume_continues_from_the_saved_epoch_and_ends_identical(tmp_path):
-    images = _toy_images(96, 1)
+    images = write_set(tmp_path, _toy_images(96, 1), 40)
     full, full_hist = train(images, SMALL, tmp_path / "a.pt", torch.device("cpu"))
     train(images, SMALL, tmp_path / "b.pt", torch.device("cpu"), stop_after_epoch=1)  # "pre-empted"
     state = load_checkpoint(tmp_path / "b.pt")  # weights_only=True
@@ -156,14 +158,18 @@ def test_resume_continues_from_the_saved_epoch_and_ends_identical(tmp_path):
 
 
 def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
-    images = _toy_images(64, 2)
+    images = write_set(tmp_path, _toy_images(64, 2), 64)
     train(images, SMALL, tmp_path / "c.pt", torch.device("cpu"), stop_after_epoch=0)
     other = TrainConfig(**{**SMALL.__dict__, "learning_rate": 5e-4})
     _, hist = train(images, other, tmp_path / "c.pt", torch.device("cpu"))
     assert [r["epoch"] for r in hist] == [0.0, 1.0, 2.0, 3.0]
 
 
-def test_embed_returns_latent_and_probabilities_per_image():
-    m = ContrastiveClusterer(3, 8)
-    z, p = embed(m, _toy_images(10, 3), torch.device("cpu"), batch_size=4)
+def test_embed_returns_latent_and_probabilities_per_image_in_order(tmp_path):
+    m = ContrastiveClusterer(3, 8).eval()
+    images = _toy_images(10, 3)
+    z, p = embed(m, write_set(tmp_path, images, 3), torch.device("cpu"), batch_size=4, workers=1)
     assert z.shape == (10, 8) and p.shape == (10, 3)
+    with torch.no_grad():  # the same as the model on the images held in memory, in the same order
+        z_ref, _ = m(log_charge(torch.from_numpy(images)[:, None]))
+    assert torch.allclose(torch.from_numpy(z), z_ref, atol=1e-5)

@@ -1,13 +1,20 @@
-"""The toy LArTPC simulator: class fractions, physical totals, determinism, detector effects."""
+"""The toy LArTPC simulator (class fractions, physical totals, determinism, detector effects), its shards and
+manifests, and streaming them: every image once per epoch, seeded order, clear errors for bad shards."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import torch
 
 from hepclust.errors import ConfigError, InputError
 from hepclust.lartpc import simulate as sim
-from hepclust.images import read_images, write_images
+from hepclust.contrastive.data import GlobalBatchSampler, ShardedImages, loader
+from hepclust.images import read_image_set, read_images, read_manifest, write_images
+from hepclust.lartpc.shards import shard_range
+from hepclust.lartpc.study import manifest_to_file, simulate_shard_to_file
 
 GEO = sim.Geometry(128, 64, 0.8)
 QUIET = sim.Detector(noise_mev=0.0, threshold_mev=0.0, dead_fraction=0.0, delta_rate_per_cm=0.0)
@@ -106,3 +113,130 @@ def test_image_file_round_trip_and_corrupt_file_error(tmp_path, sample):
     path.write_bytes(path.read_bytes()[:300])
     with pytest.raises(InputError, match="not a readable HDF5"):
         read_images(str(path))
+
+
+# ---- shards: the same events whatever the shard size ---------------------------------------------------------
+
+SMALL_GEO = {"width": 32, "height": 16, "pitch_cm": 1.6}
+DET = {"noise_mev": 0.05, "threshold_mev": 0.15, "dead_fraction": 0.1, "delta_rate_per_cm": 0.05}
+FRACTIONS = {c: 1 for c in sim.CLASSES}
+
+
+def _simulate_split(folder, n, shard_size, geometry=SMALL_GEO, split="train"):
+    k = 0
+    paths = []
+    while k * shard_size < n:
+        out = folder / f"shards/{split}_{k}.h5"
+        simulate_shard_to_file(str(out), split, k, shard_size, n, FRACTIONS, geometry, DET, seed=4)
+        paths.append(str(out))
+        k += 1
+    manifest = folder / f"{split}_manifest.json"
+    manifest_to_file(str(manifest), paths, {"split": split})
+    return manifest
+
+
+def test_the_events_do_not_depend_on_the_shard_size(tmp_path):
+    a = _simulate_split(tmp_path / "a", 20, 7)
+    b = _simulate_split(tmp_path / "b", 20, 10)
+    c = _simulate_split(tmp_path / "c", 20, 20)
+    ia, la, _ = read_image_set(a)
+    ib, lb, _ = read_image_set(b)
+    ic, lc, _ = read_image_set(c)
+    assert len(read_manifest(a).shards) == 3 and len(read_manifest(b).shards) == 2
+    assert np.array_equal(ia, ib) and np.array_equal(ia, ic) and np.array_equal(la, lb) and np.array_equal(la, lc)
+    # and each event is what its own stream gives (seed, split, global index), independent of any file
+    img = sim.simulate_event(sim.event_rng(4, 0, 13), int(la[13]), sim.Geometry(32, 16, 1.6), sim.Detector(**DET))
+    assert np.array_equal(ia[13], img)
+
+
+def test_the_two_splits_never_share_events(tmp_path):
+    train, _ = sim.simulate(12, FRACTIONS, sim.Geometry(32, 16, 1.6), sim.Detector(**DET), 4, split_id=0)
+    test, _ = sim.simulate(12, FRACTIONS, sim.Geometry(32, 16, 1.6), sim.Detector(**DET), 4, split_id=1)
+    assert not any(np.array_equal(x, y) for x in train for y in test)
+
+
+def test_manifest_lists_shards_counts_class_fractions_and_geometry(tmp_path):
+    m = _simulate_split(tmp_path, 20, 7)
+    raw = json.loads(m.read_text())
+    assert [s["count"] for s in raw["shards"]] == [7, 7, 6] and [s["start"] for s in raw["shards"]] == [0, 7, 14]
+    assert raw["n_images"] == 20 and (raw["height"], raw["width"]) == (16, 32)
+    assert sum(raw["class_counts"]) == 20 and raw["class_counts"] == sim.class_counts(20, FRACTIONS).tolist()
+    assert raw["params"] == {"split": "train"}
+
+
+def test_shard_range_covers_the_split_and_rejects_a_shard_that_does_not_exist():
+    assert [shard_range(20, 7, k) for k in range(3)] == [(0, 7), (7, 14), (14, 20)]
+    with pytest.raises(ValueError, match="shard 3 does not exist"):
+        shard_range(20, 7, 3)
+
+
+def test_missing_truncated_or_other_geometry_shard_is_an_error_naming_it(tmp_path):
+    m = _simulate_split(tmp_path, 20, 7)
+    shard = tmp_path / "shards/train_1.h5"
+    data = shard.read_bytes()
+    shard.unlink()
+    with pytest.raises(InputError, match=r"train_1\.h5: shard listed in .* does not exist"):
+        ShardedImages(m)
+    shard.write_bytes(data[:2000])
+    with pytest.raises(InputError, match=r"train_1\.h5: shard is 2000 bytes.*truncated"):
+        ShardedImages(m)
+    shard.write_bytes(data[:2000] + b"\0" * (len(data) - 2000))  # same size, corrupt content
+    with pytest.raises(InputError, match=r"train_1\.h5: (not a readable HDF5|cannot read image \d \(corrupt)"):
+        ShardedImages(m)[10]
+    # a shard re-simulated at another geometry, manifest patched to its size: the shape check names it
+    simulate_shard_to_file(str(shard), "train", 1, 7, 20, FRACTIONS, {**SMALL_GEO, "width": 48}, DET, seed=4)
+    raw = json.loads(m.read_text())
+    raw["shards"][1]["size_bytes"] = shard.stat().st_size
+    m.write_text(json.dumps(raw))
+    with pytest.raises(InputError, match=r"train_1\.h5: images have shape \(7, 16, 48\).*expects \(7, 16, 32\)"):
+        ShardedImages(m)
+
+
+def test_a_manifest_rejects_shards_of_different_geometry(tmp_path):
+    a = tmp_path / "shards/train_0.h5"
+    b = tmp_path / "shards/train_1.h5"
+    simulate_shard_to_file(str(a), "train", 0, 5, 10, FRACTIONS, SMALL_GEO, DET, seed=4)
+    simulate_shard_to_file(str(b), "train", 1, 5, 10, FRACTIONS, {**SMALL_GEO, "height": 24}, DET, seed=4)
+    with pytest.raises(InputError, match=r"train_1\.h5: images \(24, 32\)"):
+        manifest_to_file(str(tmp_path / "m.json"), [str(a), str(b)], {})
+
+
+# ---- streaming: every image once per epoch, seeded order -----------------------------------------------------
+def _epoch_indices(ds, global_batch, world, seed, epoch, workers):
+    seen = []
+    for rank in range(world):
+        sampler = GlobalBatchSampler(len(ds), global_batch, rank, world, seed)
+        sampler.set_epoch(epoch)
+        for images, idx in loader(ds, sampler, workers, pin_memory=False):
+            assert images.shape[1:] == (1, 16, 32)
+            seen.append(idx)
+    return torch.cat(seen).tolist()
+
+
+def test_every_image_is_seen_exactly_once_per_epoch_across_ranks_and_workers(tmp_path):
+    m = _simulate_split(tmp_path, 24, 7)
+    ds = ShardedImages(m)
+    images, _, _ = read_image_set(m)
+    for world, workers in ((1, 0), (2, 2), (3, 1)):
+        seen = _epoch_indices(ds, 6, world, seed=1, epoch=0, workers=workers)
+        assert sorted(seen) == list(range(24)), (world, workers)
+    img, idx = ds[17]
+    assert idx == 17 and np.array_equal(img[0].numpy(), images[17])
+
+
+def test_the_epoch_order_is_seeded_and_differs_between_epochs_but_not_between_world_sizes(tmp_path):
+    ds = ShardedImages(_simulate_split(tmp_path, 24, 7))
+    s = GlobalBatchSampler(24, 6, 0, 1, seed=1)
+    s.set_epoch(0)
+    e0 = s.permutation().tolist()
+    s.set_epoch(1)
+    assert s.permutation().tolist() != e0
+    s.set_epoch(0)
+    assert s.permutation().tolist() == e0
+    assert GlobalBatchSampler(24, 6, 0, 1, seed=2).permutation().tolist() != e0
+    # 2 ranks: rank 0 then rank 1 of each global batch is the 1-rank batch
+    one = [b for b in GlobalBatchSampler(24, 6, 0, 1, seed=1)]
+    r0 = list(GlobalBatchSampler(24, 6, 0, 2, seed=1))
+    r1 = list(GlobalBatchSampler(24, 6, 1, 2, seed=1))
+    assert one == [a + b for a, b in zip(r0, r1)]
+    assert len(ds) == 24

@@ -41,6 +41,9 @@ CASES = [
     (("jets", "display", "R"), 0.7, "jets.display.R"),
     (("jets", "display", "event"), 99, "jets.display.event"),
     (("jets", "physics_plot", "algorithm"), "genkt", "jets.physics_plot.algorithm"),
+    (("contrastive", "imagesets"), ["lartpc", "mnist"], "contrastive.imagesets"),
+    (("contrastive", "distributed"), {"nodes": 1, "ranks_per_node": 3}, "contrastive.train.lartpc.batch_size"),
+    (("lartpc", "shard_size"), 0, "shard_size"),
 ]
 
 

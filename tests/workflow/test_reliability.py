@@ -69,7 +69,8 @@ def test_same_config_gives_identical_outputs(finished_run, second_run):
     assert compared > 50
     assert differ == []
     # byte for byte, not just equal values, for the data products
-    for rel in ("results/data/toy.h5", "results/jets/events/qcd_dijet_0.h5", "results/lartpc/train.h5",
+    for rel in ("results/data/toy.h5", "results/jets/events/qcd_dijet_0.h5", "results/lartpc/shards/train_0.h5",
+                "results/lartpc/train_manifest.json",
                 "results/contrastive/lartpc/embedding.h5", "results/contrastive/lartpc/model.pt",
                 "results/classical/toy/k_selection.csv", "results/classical/toy/importance.png"):
         assert (finished_run / rel).read_bytes() == (again / rel).read_bytes(), rel

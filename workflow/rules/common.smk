@@ -90,32 +90,3 @@ def jets_targets():
         "results/jets/physics.png",
         "results/jets/event_display.png",
     ]
-
-
-# ---- LArTPC and contrastive clustering ------------------------------------------
-IMAGESETS = config["contrastive"]["imagesets"]
-
-
-wildcard_constraints:
-    imageset="|".join(IMAGESETS) or "NONE",
-    split="train|test",
-
-
-def train_images(wildcards):
-    if wildcards.imageset == "lartpc":
-        return "results/lartpc/train.h5"
-    return "results/digits/images.h5"
-
-
-def test_images(wildcards):
-    if wildcards.imageset == "lartpc":
-        return "results/lartpc/test.h5"
-    return "results/digits/images.h5"
-
-
-def contrastive_targets():
-    return [
-        f"results/contrastive/{s}/{f}"
-        for s in IMAGESETS
-        for f in ("metrics.csv", "embedding.png", "gallery.png", "training.png")
-    ]

@@ -1,9 +1,27 @@
-# SimCLR + Contrastive Clustering: train (GPU on a cluster), embed held-out images, score against truth.
+# SimCLR + Contrastive Clustering: train (GPUs on a cluster), embed held-out images, score against truth.
+# Image sets are data: contrastive.sources names each set's train/test manifests (config/README.md).
+from hepclust.contrastive.study import (
+    check_config,
+    contrastive_targets,
+    train_resources,
+)
+
+CONTRASTIVE = config["contrastive"]
+IMAGESETS = CONTRASTIVE["imagesets"]
+SOURCES = CONTRASTIVE["sources"]
+DISTRIBUTED = CONTRASTIVE["distributed"]
+
+
+check_config(CONTRASTIVE)  # fails at start, naming the key
+
+
+wildcard_constraints:
+    imageset="|".join(IMAGESETS) or "NONE",
 
 
 rule contrastive_train:
     input:
-        train_images,
+        lambda w: SOURCES[w.imageset]["train"],
     output:
         model="results/contrastive/{imageset}/model.pt",
         history="results/contrastive/{imageset}/history.csv",
@@ -16,12 +34,12 @@ rule contrastive_train:
         "../../envs/contrastive.yaml"
     threads: 2
     resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=720,
+        **train_resources(DISTRIBUTED),
     params:
-        train=lambda w: canonical(config["contrastive"]["train"][w.imageset]),
-        device=config["contrastive"]["device"],
+        train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
+        device=CONTRASTIVE["device"],
+        distributed=canonical(DISTRIBUTED),
+        workers=CONTRASTIVE["loader_workers"],
         # not an output: Snakemake would delete it when the job fails, and it is what a restart resumes from
         checkpoint=lambda w: f"results/contrastive/{w.imageset}/checkpoint.pt",
     script:
@@ -31,7 +49,7 @@ rule contrastive_train:
 rule contrastive_embed:
     input:
         model="results/contrastive/{imageset}/model.pt",
-        images=test_images,
+        images=lambda w: SOURCES[w.imageset]["test"],
     output:
         "results/contrastive/{imageset}/embedding.h5",
     log:
@@ -40,7 +58,8 @@ rule contrastive_embed:
         "../../envs/contrastive.yaml"
     threads: 2
     params:
-        device=config["contrastive"]["device"],
+        device=CONTRASTIVE["device"],
+        workers=CONTRASTIVE["loader_workers"],
     script:
         "../../scripts/contrastive_embed.py"
 
@@ -48,7 +67,7 @@ rule contrastive_embed:
 rule contrastive_evaluate:
     input:
         embedding="results/contrastive/{imageset}/embedding.h5",
-        images=test_images,
+        images=lambda w: SOURCES[w.imageset]["test"],
     output:
         metrics=report(
             "results/contrastive/{imageset}/metrics.csv",
@@ -86,9 +105,10 @@ rule contrastive_evaluate:
         "../../envs/contrastive.yaml"
     threads: 1
     params:
-        baseline=canonical(config["contrastive"]["baseline"]),
+        baseline=canonical(CONTRASTIVE["baseline"]),
         seed=config["seed"],
-        per_cluster=config["contrastive"]["gallery_per_cluster"],
+        per_cluster=CONTRASTIVE["gallery_per_cluster"],
+        extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
     script:
         "../../scripts/contrastive_evaluate.py"
 
@@ -108,7 +128,7 @@ rule contrastive_embedding_plot:
     conda:
         "../../envs/contrastive.yaml"
     params:
-        **config["contrastive"]["embedding"],
+        **CONTRASTIVE["embedding"],
         seed=config["seed"],
     script:
         "../../scripts/contrastive_embedding_plot.py"
@@ -131,3 +151,21 @@ rule contrastive_training_plot:
         "../../envs/contrastive.yaml"
     script:
         "../../scripts/contrastive_training_plot.py"
+
+
+rule contrastive_streaming_benchmark:
+    """Not part of `all` (minutes): snakemake --cores 2 results/contrastive/streaming_benchmark.csv"""
+    input:
+        SOURCES["lartpc"]["train"],
+    output:
+        "results/contrastive/streaming_benchmark.csv",
+    log:
+        "logs/contrastive/streaming_benchmark.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 2
+    params:
+        **CONTRASTIVE["streaming_benchmark"],
+        workers=CONTRASTIVE["loader_workers"],
+    script:
+        "../../scripts/contrastive_streaming_benchmark.py"

@@ -1,31 +1,73 @@
-# Toy LArTPC pixel images with truth classes, and the digits benchmark images.
+# Toy LArTPC pixel images with truth classes (one SLURM job per shard), and the digits benchmark images.
+# Every event's random stream derives from (seed, split, global event index): the same events whatever
+# lartpc.shard_size.  Training reads a split's manifest first, then streams its shards.
+from hepclust.lartpc.study import shard_paths, split_params
+
+LARTPC = config["lartpc"]
+
+
+wildcard_constraints:
+    split="train|test",
+    shard=r"\d+",
+
+
+for _split in ("train", "test"):
+    shard_paths(
+        LARTPC[f"n_{_split}"], LARTPC["shard_size"], _split
+    )  # bad sizes fail at start, naming the key
 
 
 rule lartpc_simulate:
     output:
-        "results/lartpc/{split}.h5",
+        "results/lartpc/shards/{split}_{shard}.h5",
     log:
-        "logs/lartpc/simulate_{split}.log",
+        "logs/lartpc/simulate_{split}_{shard}.log",
     benchmark:
-        "benchmarks/lartpc/simulate_{split}.tsv"
+        "benchmarks/lartpc/simulate_{split}_{shard}.tsv"
     conda:
         "../../envs/contrastive.yaml"
     resources:
         mem_mb=4000,
         runtime=60,
     params:
-        n_events=lambda w: config["lartpc"][f"n_{w.split}"],
-        seed=lambda w: config["lartpc"]["seed"] + (0 if w.split == "train" else 1),
-        fractions=canonical(config["lartpc"]["fractions"]),
-        geometry=canonical(config["lartpc"]["geometry"]),
-        detector=canonical(config["lartpc"]["detector"]),
+        n_events=lambda w: LARTPC[f"n_{w.split}"],
+        shard_size=LARTPC["shard_size"],
+        seed=LARTPC["seed"],
+        fractions=canonical(LARTPC["fractions"]),
+        geometry=canonical(LARTPC["geometry"]),
+        detector=canonical(LARTPC["detector"]),
     script:
         "../../scripts/lartpc_simulate.py"
 
 
+rule lartpc_manifest:
+    input:
+        lambda w: shard_paths(LARTPC[f"n_{w.split}"], LARTPC["shard_size"], w.split),
+    output:
+        "results/lartpc/{split}_manifest.json",
+    log:
+        "logs/lartpc/manifest_{split}.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    params:
+        split=lambda w: canonical(
+            split_params(
+                w.split,
+                LARTPC[f"n_{w.split}"],
+                LARTPC["fractions"],
+                LARTPC["geometry"],
+                LARTPC["detector"],
+                LARTPC["seed"],
+            )
+        ),
+    script:
+        "../../scripts/lartpc_manifest.py"
+
+
 rule digits_images:
     output:
-        "results/digits/images.h5",
+        shard="results/digits/shards/images_0.h5",
+        manifest="results/digits/images_manifest.json",
     log:
         "logs/digits/images.log",
     conda:

@@ -10,6 +10,11 @@ small), mirrors, shear, rotation, grid distortion, scale, a semi-random crop
 (translation), and +-2 % charge scale on Q and on log10(1 + Q).  Block counts
 and sizes are given for a 768 x 256 image and scale with the image area and
 side, so a small CPU image gets proportionally the same damage.
+
+Data-parallel training: every rank draws the random parameters of the whole
+*global* batch from the same generator and keeps its own rows, so a sample's
+augmentation depends on its place in the global batch only, never on how the
+batch is split across ranks (1 rank with B images = 2 ranks with B/2 each).
 """
 
 from __future__ import annotations
@@ -50,49 +55,67 @@ def _uniform(b: int, lo: float, hi: float, device, generator=None) -> torch.Tens
     return lo + (hi - lo) * torch.rand(b, device=device, generator=generator)
 
 
-def _block_mask(b: int, h: int, w: int, count: tuple[int, int], size_px: tuple[int, int], device, generator
-                ) -> torch.Tensor:
+def _block_mask(b: int, h: int, w: int, count: tuple[int, int], size_px: tuple[int, int], device, generator,
+                rows: slice = slice(None)) -> torch.Tensor:
     """Boolean (B, 1, H, W) mask of zeroed blocks: random seeds dilated by a max-pool of the block size."""
     area_ratio = (h * w) / REFERENCE_AREA
     side_ratio = min(h, w) / REFERENCE_SIDE
-    n = _uniform(b, count[0], count[1], device, generator) * area_ratio
-    prob = (n / (h * w)).view(b, 1, 1, 1)
-    seeds = (torch.rand(b, 1, h, w, device=device, generator=generator) < prob).float()
+    n = _uniform(b, count[0], count[1], device, generator)[rows] * area_ratio
+    prob = (n / (h * w)).view(-1, 1, 1, 1)
+    seeds = (torch.rand(b, 1, h, w, device=device, generator=generator)[rows] < prob).float()
     k = max(1, round(0.5 * (size_px[0] + size_px[1]) * max(side_ratio, 0.25)))
     k = k if k % 2 == 1 else k + 1
     return F.max_pool2d(seeds, kernel_size=k, stride=1, padding=k // 2) > 0
 
 
-def augment(q: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One random view of a batch of charge images ``q`` (B, 1, H, W) -> network input (log charge)."""
-    b, _, h, w = q.shape
+def augment(q: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator | None = None,
+            global_batch: int | None = None, rows: slice | None = None) -> torch.Tensor:
+    """One random view of a batch of charge images ``q`` (B, 1, H, W) -> network input (log charge).
+
+    ``global_batch``/``rows``: ``q`` holds rows ``rows`` of a global batch of
+    ``global_batch`` images; random parameters are drawn for all of them and
+    sliced, so the view of an image is the same whichever rank holds it.
+    """
+    b_local, _, h, w = q.shape
+    b = b_local if global_batch is None else global_batch
+    rows = slice(None) if rows is None else rows
     dev = q.device
-    x = q * (1.0 + _uniform(b, -cfg.charge_scale, cfg.charge_scale, dev, generator)).view(b, 1, 1, 1)
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:
+        return _uniform(b, lo, hi, dev, generator)[rows]
+
+    def randn() -> torch.Tensor:
+        return torch.randn(b, device=dev, generator=generator)[rows]
+
+    def rand() -> torch.Tensor:
+        return torch.rand(b, device=dev, generator=generator)[rows]
+
+    x = q * (1.0 + uniform(-cfg.charge_scale, cfg.charge_scale)).view(b_local, 1, 1, 1)
 
     # affine: rotation, shear, scale, translation; then a smooth random grid distortion
-    angle = torch.randn(b, device=dev, generator=generator) * math.radians(cfg.rotation_deg)
-    shear = torch.randn(b, device=dev, generator=generator) * cfg.shear
-    scale = 1.0 + torch.randn(b, device=dev, generator=generator) * cfg.scale
-    tx = _uniform(b, -cfg.translate, cfg.translate, dev, generator) * 2
-    ty = _uniform(b, -cfg.translate, cfg.translate, dev, generator) * 2
+    angle = randn() * math.radians(cfg.rotation_deg)
+    shear = randn() * cfg.shear
+    scale = 1.0 + randn() * cfg.scale
+    tx = uniform(-cfg.translate, cfg.translate) * 2
+    ty = uniform(-cfg.translate, cfg.translate) * 2
     cos, sin = torch.cos(angle), torch.sin(angle)
     theta = torch.stack([torch.stack([cos / scale, (-sin + shear * cos) / scale, tx], 1),
                          torch.stack([sin / scale, (cos + shear * sin) / scale, ty], 1)], 1)
-    flip_x = torch.ones(b, device=dev)
-    flip_y = torch.ones(b, device=dev)
+    flip_x = torch.ones(b_local, device=dev)
+    flip_y = torch.ones(b_local, device=dev)
     if cfg.flip_x:
-        flip_x = torch.where(torch.rand(b, device=dev, generator=generator) < 0.5, -1.0, 1.0)
+        flip_x = torch.where(rand() < 0.5, -1.0, 1.0)
     if cfg.flip_y:
-        flip_y = torch.where(torch.rand(b, device=dev, generator=generator) < 0.5, -1.0, 1.0)
+        flip_y = torch.where(rand() < 0.5, -1.0, 1.0)
     # a mirror negates the output coordinate the sampling grid is built from: flip theta's column
     theta = torch.stack([theta[:, :, 0] * flip_x[:, None], theta[:, :, 1] * flip_y[:, None], theta[:, :, 2]], 2)
-    grid = F.affine_grid(theta, (b, 1, h, w), align_corners=False)
+    grid = F.affine_grid(theta, (b_local, 1, h, w), align_corners=False)
     if cfg.grid_distortion > 0:
-        ctrl = torch.randn(b, 2, 4, 4, device=dev, generator=generator) * cfg.grid_distortion
+        ctrl = torch.randn(b, 2, 4, 4, device=dev, generator=generator)[rows] * cfg.grid_distortion
         grid = grid + F.interpolate(ctrl, size=(h, w), mode="bicubic", align_corners=True).permute(0, 2, 3, 1)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
-    keep = ~(_block_mask(b, h, w, cfg.large_blocks, cfg.large_block_px, dev, generator)
-             | _block_mask(b, h, w, cfg.small_blocks, cfg.small_block_px, dev, generator))
+    keep = ~(_block_mask(b, h, w, cfg.large_blocks, cfg.large_block_px, dev, generator, rows)
+             | _block_mask(b, h, w, cfg.small_blocks, cfg.small_block_px, dev, generator, rows))
     x = log_charge(x * keep)
-    return x * (1.0 + _uniform(b, -cfg.log_scale, cfg.log_scale, dev, generator)).view(b, 1, 1, 1)
+    return x * (1.0 + uniform(-cfg.log_scale, cfg.log_scale)).view(b_local, 1, 1, 1)

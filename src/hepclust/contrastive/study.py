@@ -1,23 +1,34 @@
-"""The contrastive-clustering study as the workflow runs it: one function per rule."""
+"""The contrastive-clustering study as the workflow runs it: one function per rule.
+
+The one place that maps library errors to config keys (``contrastive.*``).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from torch.distributed import destroy_process_group
 
 from hepclust import embed as embedding
 from hepclust import metrics
 from hepclust.contrastive import baselines
 from hepclust.contrastive.augment import AugmentConfig
+from hepclust.contrastive.data import ShardedImages
+from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import read_h5, write_csv, write_h5
-from hepclust.images import read_images
+from hepclust.images import read_image_set
+
+log = logging.getLogger(__name__)
 
 EMBEDDING_KIND = "contrastive_embedding"
 
@@ -36,27 +47,106 @@ def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
         raise ConfigError(key, str(exc)) from exc
 
 
-def run_training(images_path: str, model_out: str, history_out: str, checkpoint: str, params: Mapping[str, Any],
-                 key: str, device: str, threads: int) -> None:
-    torch.set_num_threads(max(1, threads))
+def check_config(contrastive: Mapping[str, Any]) -> None:
+    """What JSON Schema cannot check in the ``contrastive`` config: cross-references and divisibility."""
+    world = int(contrastive["distributed"]["nodes"]) * int(contrastive["distributed"]["ranks_per_node"])
+    for s in contrastive["imagesets"]:
+        for section in ("sources", "train"):
+            if s not in contrastive[section]:
+                raise ConfigError("contrastive.imagesets",
+                                  f"'{s}' has no entry in contrastive.{section} {sorted(contrastive[section])}")
+        cfg = train_config(contrastive["train"][s], f"contrastive.train.{s}")
+        if cfg.batch_size % world:
+            raise ConfigError(f"contrastive.train.{s}.batch_size",
+                              f"the global batch {cfg.batch_size} must be divisible by the {world} ranks of "
+                              "contrastive.distributed (nodes x ranks_per_node)")
+
+
+def train_resources(distributed: Mapping[str, Any]) -> dict[str, Any]:
+    """Snakemake resources of contrastive_train: one rank per GPU.
+
+    With more than one rank the job is an ``mpi`` job for the SLURM executor
+    plugin: its batch script runs the rule itself (no ``srun -n1`` around it),
+    and the rule starts the ranks with srun + torchrun.  ``tasks_per_gpu`` keeps
+    the plugin from turning ``tasks`` into ``--ntasks-per-gpu``.
+    """
+    world = int(distributed["nodes"]) * int(distributed["ranks_per_node"])
+    res: dict[str, Any] = {"gpu": world, "mem_mb": 16000, "runtime": 720}
+    if world > 1:
+        res |= {"nodes": int(distributed["nodes"]), "tasks": world, "tasks_per_gpu": 1,
+                "cpus_per_task": int(distributed["cpus_per_rank"]), "mpi": "srun"}
+    return res
+
+
+def contrastive_targets(imagesets: list[str]) -> list[str]:
+    """Final outputs of the contrastive study for rule all."""
+    return [f"results/contrastive/{s}/{f}" for s in imagesets
+            for f in ("metrics.csv", "embedding.png", "gallery.png", "training.png")]
+
+
+def _check_batch(cfg: TrainConfig, key: str, n_images: int, manifest: str, world_size: int) -> None:
+    if cfg.batch_size > n_images:
+        raise ConfigError(f"{key}.batch_size", f"{cfg.batch_size} is larger than the {n_images} images of {manifest}")
+    if cfg.batch_size % world_size:
+        raise ConfigError(f"{key}.batch_size", f"the global batch {cfg.batch_size} must be divisible by the "
+                                               f"{world_size} ranks of contrastive.distributed")
+
+
+def run_training(manifest: str, model_out: str, history_out: str, checkpoint: str, params: Mapping[str, Any],
+                 key: str, device: str, threads: int, distributed: Mapping[str, Any], workers: int) -> None:
+    """Train in this process (one rank), or launch ``nodes x ranks_per_node`` ranks that each run
+    :func:`train_rank` (torchrun; srun inside a SLURM allocation)."""
     cfg = train_config(params, key)
-    images, _, _ = read_images(images_path)
-    if cfg.batch_size > images.shape[0]:
-        raise ConfigError(f"{key}.batch_size", f"{cfg.batch_size} is larger than the {images.shape[0]} images")
-    model, history = train(images, cfg, checkpoint, pick_device(device))
-    save_model(model_out, model, cfg)
-    write_csv(history_out, pd.DataFrame(history))
+    nodes, per_node = int(distributed["nodes"]), int(distributed["ranks_per_node"])
+    dataset = ShardedImages(manifest)
+    _check_batch(cfg, key, len(dataset), manifest, nodes * per_node)
+    args = {"manifest": manifest, "model_out": model_out, "history_out": history_out, "checkpoint": checkpoint,
+            "params": dict(params), "key": key, "device": device, "threads": threads, "workers": workers}
+    if nodes * per_node == 1:
+        torch.set_num_threads(max(1, threads))
+        _train_and_save(dataset, cfg, args, pick_device(device))
+        return
+    in_slurm = "SLURM_JOB_ID" in os.environ and shutil.which("srun") is not None
+    if nodes > 1 and not in_slurm:
+        raise ConfigError("contrastive.distributed.nodes", f"{nodes} nodes need a SLURM allocation "
+                                                           "(snakemake --profile workflow/profiles/slurm)")
+    cpus = int(distributed.get("cpus_per_rank", threads))
+    gpus = 1 if device != "cpu" and in_slurm else 0
+    cmd = launch_command(nodes, per_node, cpus, gpus, {**args, "threads": cpus}, in_slurm)
+    run_logged(cmd, log)
 
 
-def run_embedding(model_path: str, images_path: str, out: str, device: str, threads: int) -> None:
+def _train_and_save(dataset: ShardedImages, cfg: TrainConfig, args: Mapping[str, Any], dev: torch.device) -> None:
+    model, history = train(dataset, cfg, args["checkpoint"], dev, workers=int(args["workers"]))
+    if current_world().is_main:
+        save_model(args["model_out"], model, cfg)
+        write_csv(args["history_out"], pd.DataFrame(history))
+
+
+def train_rank(args: Mapping[str, Any]) -> None:
+    """One rank of a data-parallel training (started by torchrun): join the group, train, rank 0 writes."""
+    world, dev = init_from_env(args["device"])
+    try:
+        torch.set_num_threads(max(1, int(args["threads"])))
+        log.warning(rank_banner(world, dev))  # every rank, so the log shows where each one ran
+        if not world.is_main:
+            logging.getLogger("hepclust").setLevel(logging.WARNING)  # rank 0 logs the training
+        cfg = train_config(args["params"], args["key"])
+        _train_and_save(ShardedImages(args["manifest"]), cfg, args, dev)
+    finally:
+        destroy_process_group()
+
+
+def run_embedding(model_path: str, manifest: str, out: str, device: str, threads: int, workers: int) -> None:
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     model, cfg = load_model(model_path, dev)
-    images, labels, class_names = read_images(images_path)
-    z, p = embed(model, images, dev)
-    write_h5(out, EMBEDDING_KIND, {"latent": z, "probabilities": p, "cluster": p.argmax(1), "labels": labels},
-             {"model": model_path, "images": images_path, "config": cfg.as_dict()},
-             {"class_names": class_names})
+    dataset = ShardedImages(manifest)
+    z, p = embed(model, dataset, dev, workers=workers)
+    write_h5(out, EMBEDDING_KIND, {"latent": z, "probabilities": p, "cluster": p.argmax(1),
+                                   "labels": dataset.labels()},
+             {"model": model_path, "images": manifest, "config": cfg.as_dict()},
+             {"class_names": list(dataset.manifest.class_names)})
 
 
 def read_embedding(path: str) -> dict[str, Any]:
@@ -76,7 +166,7 @@ def evaluate(embedding_path: str, images_path: str, baseline: Mapping[str, Any],
              extra_baselines: bool) -> dict[str, Any]:
     """Contrastive clusters and every baseline, scored against truth on the same images."""
     emb = read_embedding(embedding_path)
-    images, labels, class_names = read_images(images_path)
+    images, labels, class_names = read_image_set(images_path)
     if not np.array_equal(labels, emb["labels"]):
         raise InputError(embedding_path, f"labels differ from those of {images_path}")
     y = labels

@@ -1,13 +1,18 @@
-"""Training loop: AMP on CUDA, a checkpoint every epoch, resume from the last one.
+"""Training loop: streaming input, data parallel on any number of ranks, AMP on CUDA, resumable.
 
 A SLURM job can be pre-empted or hit its time limit at any moment, so every
-epoch ends with an atomic checkpoint holding everything needed to continue
-*exactly*: model, optimiser, AMP scaler, the data-order and augmentation
-random generators, the epoch and the loss history.  A restarted job whose
-config matches the checkpoint's continues from the next epoch and ends with
-the same weights as an uninterrupted run (on the CPU, bit for bit).
-Checkpoints hold only tensors and plain containers, so they load with
-``torch.load(weights_only=True)``.
+epoch ends with an atomic checkpoint (written by rank 0) holding everything
+needed to continue *exactly*: model, optimiser, AMP scaler, the epoch and the
+loss history.  No random state needs saving: the data order of an epoch comes
+from (seed, epoch) and the augmentation of a step from (seed, epoch, step).
+A restarted job whose config matches the checkpoint's continues from the next
+epoch, on any number of ranks, and ends with the same weights as an
+uninterrupted run (on the CPU with one rank, bit for bit).  Checkpoints hold
+only tensors and plain containers, so they load with ``torch.load(weights_only=True)``.
+
+``batch_size`` is the *global* batch: each of N ranks takes batch_size / N
+images of it, and the losses are computed on the all-gathered global batch,
+so the objective does not depend on the number of ranks.
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
+from torch import nn
 
 from hepclust.contrastive.augment import AugmentConfig, augment, log_charge
+from hepclust.contrastive.data import GlobalBatchSampler, ShardedImages, loader, seed_for, sequential_loader
+from hepclust.contrastive.distributed import current_world, gather_batch, global_batchnorm
 from hepclust.contrastive.losses import assignment_entropy, cluster_loss, nt_xent
 from hepclust.contrastive.model import ContrastiveClusterer
 from hepclust.io import atomic_output
@@ -75,21 +84,40 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def train(images: np.ndarray, cfg: TrainConfig, checkpoint: str | os.PathLike[str], device: torch.device,
-          stop_after_epoch: int | None = None) -> tuple[ContrastiveClusterer, list[dict[str, float]]]:
-    """Train on charge images (N, H, W); resume from ``checkpoint`` when it matches ``cfg``.
+class _TwoViews(nn.Module):
+    """Both views through the model in one call, so DDP sees one forward per backward."""
 
+    def __init__(self, model: ContrastiveClusterer) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, xa: torch.Tensor, xb: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        za, pa = self.model(xa)
+        zb, pb = self.model(xb)
+        return za, zb, pa, pb
+
+
+def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, checkpoint: str | os.PathLike[str],
+          device: torch.device, stop_after_epoch: int | None = None, workers: int = 0
+          ) -> tuple[ContrastiveClusterer, list[dict[str, float]]]:
+    """Train on an image set (manifest path or dataset); resume from ``checkpoint`` when it matches ``cfg``.
+
+    Runs on every rank of an initialised process group (or alone).
     ``stop_after_epoch`` ends the run early (as a pre-emption would) -- used by
-    tests of the resume logic.  Returns the model and the per-epoch history.
+    tests of the resume logic.  Returns the (unwrapped) model and the per-epoch history.
     """
+    world = current_world()
+    dataset = images if isinstance(images, ShardedImages) else ShardedImages(images)
+    sampler = GlobalBatchSampler(len(dataset), cfg.batch_size, world.rank, world.size, cfg.seed)
     ckpt_path = Path(checkpoint)
     torch.manual_seed(cfg.seed)
-    model = ContrastiveClusterer(cfg.n_clusters, cfg.latent_dim).to(device)
+    model = ContrastiveClusterer(cfg.n_clusters, cfg.latent_dim)
+    if world.size > 1:
+        model = global_batchnorm(model, device)
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    g_data = torch.Generator().manual_seed(cfg.seed)
-    g_aug = torch.Generator(device=device).manual_seed(cfg.seed + 1)
     history: list[dict[str, float]] = []
     start = 0
     if ckpt_path.exists():
@@ -98,33 +126,35 @@ def train(images: np.ndarray, cfg: TrainConfig, checkpoint: str | os.PathLike[st
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             scaler.load_state_dict(state["scaler"])
-            g_data.set_state(state["g_data"])
-            g_aug.set_state(state["g_aug"])
             history = [dict(zip(state["history_keys"], row)) for row in state["history"]]
             start = int(state["epoch"]) + 1
-            log.info("resuming from %s after epoch %d", ckpt_path, start - 1)
+            log.info("resuming from %s after epoch %d (world size now %d)", ckpt_path, start - 1, world.size)
         else:
             log.warning("ignoring checkpoint %s: it was made with another config", ckpt_path)
+    if world.size > 1:
+        dist.barrier()  # nobody may overwrite the checkpoint before every rank has read it
+    step_model: nn.Module = _TwoViews(model)
+    if world.size > 1:
+        step_model = nn.parallel.DistributedDataParallel(
+            step_model, device_ids=[device.index] if device.type == "cuda" else None)
 
-    data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)
-    if device.type == "cuda":
-        data = data.pin_memory()
-    n = data.shape[0]
-    batch = min(cfg.batch_size, n)
+    batches = loader(dataset, sampler, workers, pin_memory=device.type == "cuda")
+    rows = slice(world.rank * sampler.local, (world.rank + 1) * sampler.local)
     for epoch in range(start, cfg.epochs):
         model.train()
+        sampler.set_epoch(epoch)
         t0 = time.perf_counter()
-        perm = torch.randperm(n, generator=g_data)
         sums = {"instance_loss": 0.0, "cluster_loss": 0.0, "entropy_term": 0.0}
         assign = torch.zeros(cfg.n_clusters, device=device)
         n_batches = 0
-        for i in range(0, n - batch + 1, batch):  # drop the ragged last batch: BN and NT-Xent want full batches
-            q = data[perm[i:i + batch]].to(device, non_blocking=True)
-            xa, xb = augment(q, cfg.augment, g_aug), augment(q, cfg.augment, g_aug)
+        for step, (q, _) in enumerate(batches):
+            q = q.to(device, non_blocking=True)
+            g_aug = torch.Generator(device=device).manual_seed(seed_for(cfg.seed, epoch, step))
+            xa = augment(q, cfg.augment, g_aug, cfg.batch_size, rows)
+            xb = augment(q, cfg.augment, g_aug, cfg.batch_size, rows)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-                za, pa = model(xa)
-                zb, pb = model(xb)
-            za, zb, pa, pb = za.float(), zb.float(), pa.float(), pb.float()
+                za, zb, pa, pb = step_model(xa, xb)
+            za, zb, pa, pb = (gather_batch(t.float(), world) for t in (za, zb, pa, pb))
             li = nt_xent(za, zb, cfg.instance_temperature)
             lc, reg = cluster_loss(pa, pb, cfg.cluster_temperature)
             loss = li + lc + reg
@@ -140,30 +170,32 @@ def train(images: np.ndarray, cfg: TrainConfig, checkpoint: str | os.PathLike[st
         seconds = time.perf_counter() - t0
         row = {"epoch": float(epoch), **{k: v / max(n_batches, 1) for k, v in sums.items()},
                "cluster_size_entropy": float(assignment_entropy(assign[None]) / math.log(cfg.n_clusters)),
-               "images_per_s": n_batches * batch / seconds, "seconds": seconds}
+               "images_per_s": n_batches * cfg.batch_size / seconds, "seconds": seconds}
         history.append(row)
-        log.info("epoch %d: instance %.4f cluster %.4f entropy-term %.4f size-entropy %.3f (%.0f img/s)", epoch,
-                 row["instance_loss"], row["cluster_loss"], row["entropy_term"], row["cluster_size_entropy"],
-                 row["images_per_s"])
-        keys = list(history[0])
-        _torch_save(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                     "scaler": scaler.state_dict(), "g_data": g_data.get_state(),
-                                     "g_aug": g_aug.get_state(), "epoch": epoch, "config": cfg.as_dict(),
-                                     "history_keys": keys, "history": [[r[k] for k in keys] for r in history]})
+        log.info("epoch %d: instance %.4f cluster %.4f entropy-term %.4f size-entropy %.3f (%.0f img/s, %d ranks)",
+                 epoch, row["instance_loss"], row["cluster_loss"], row["entropy_term"],
+                 row["cluster_size_entropy"], row["images_per_s"], world.size)
+        if world.is_main:
+            keys = list(history[0])
+            _torch_save(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                    "scaler": scaler.state_dict(), "epoch": epoch, "config": cfg.as_dict(),
+                                    "history_keys": keys, "history": [[r[k] for k in keys] for r in history]})
         if stop_after_epoch is not None and epoch >= stop_after_epoch:
             break
+    if world.size > 1:
+        dist.barrier()
     return model, history
 
 
 @torch.no_grad()
-def embed(model: ContrastiveClusterer, images: np.ndarray, device: torch.device, batch_size: int = 256
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """(instance embeddings N x latent_dim, cluster probabilities N x K) of un-augmented images."""
+def embed(model: ContrastiveClusterer, images: ShardedImages | str | os.PathLike[str], device: torch.device,
+          batch_size: int = 256, workers: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(instance embeddings N x latent_dim, cluster probabilities N x K) of un-augmented images, streamed."""
+    dataset = images if isinstance(images, ShardedImages) else ShardedImages(images)
     model.eval()
     zs, ps = [], []
-    for i in range(0, images.shape[0], batch_size):
-        q = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size], np.float32)).unsqueeze(1).to(device)
-        z, p = model(log_charge(q))
+    for q, _ in sequential_loader(dataset, batch_size, workers, pin_memory=device.type == "cuda"):
+        z, p = model(log_charge(q.to(device, non_blocking=True)))
         zs.append(z.float().cpu().numpy())
         ps.append(p.float().cpu().numpy())
     return np.concatenate(zs), np.concatenate(ps)
