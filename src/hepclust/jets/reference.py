@@ -175,12 +175,12 @@ def build_harness(build_dir: str | os.PathLike[str]) -> Path | None:
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    src = out.with_suffix(".cpp")
-    src.write_text(HARNESS_SOURCE)
     fd, tmp = tempfile.mkstemp(prefix=".fastjet_timing.tmp-", dir=out.parent)
     os.close(fd)
     try:
-        proc = subprocess.run([cxx, str(src), "-o", tmp, *flags], capture_output=True, text=True)
+        # the source comes on stdin, so no path is baked into the binary: the same inputs give the same bytes
+        proc = subprocess.run([cxx, "-x", "c++", "-", "-o", tmp, *flags], input=HARNESS_SOURCE,
+                              capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"compiling the FastJet timing harness failed:\n{proc.stderr[-3000:]}")
         os.replace(tmp, out)
