@@ -60,11 +60,12 @@ class Timings:
 
 
 def time_both(events: Events, definition: JetDefinition, repeats: int, cpp: CppTimer | None,
-              ptmin: float = 0.0) -> Timings:
+              ptmin: float = 0.0, warmup: bool = True) -> Timings:
     """Median seconds per event: ours (one thread), FastJet C++ (when ``cpp``), FastJet awkward.
 
-    ``cpp`` must have these events loaded.  The first call of each side is a
-    warm-up (numba compiles, caches fill) and is not timed.
+    ``cpp`` must have these events loaded.  With ``warmup`` the first call of
+    each side is not timed (numba compiles, caches fill); on events of many
+    thousand particles, after smaller ones, that would only double the cost.
     """
     import fastjet
 
@@ -73,11 +74,12 @@ def time_both(events: Events, definition: JetDefinition, repeats: int, cpp: CppT
     jd = definition.fastjet()
     ours_fn = lambda: cluster(events, definition, ptmin=ptmin)  # noqa: E731
     awk_fn = lambda: fastjet.ClusterSequence(arr, jd).inclusive_jets(ptmin)  # noqa: E731
-    ours_fn()
-    awk_fn()
     strategy, n_jets = "unknown", -1
-    if cpp is not None:
-        cpp.time(definition, ptmin)
+    if warmup:
+        ours_fn()
+        awk_fn()
+        if cpp is not None:
+            cpp.time(definition, ptmin)
     t_ours, t_cpp, t_awk = [], [], []
     for _ in range(repeats):
         t_ours.append(_wall(ours_fn))
@@ -123,8 +125,8 @@ def synthetic_events(n_particles: int, n_events: int, seed: int, max_rap: float 
 
 def scaling_rows(multiplicities: Sequence[int], definition: JetDefinition, repeats: int, large_n_repeats: int,
                  particles_per_point: int, seed: int, cpp: CppTimer | None) -> list[dict[str, object]]:
-    """Per-event times on synthetic events of fixed multiplicity; ``large_n_repeats`` from 10,000 particles
-    (each repeat there is seconds, and run-to-run spread is small)."""
+    """Per-event times on synthetic events of fixed multiplicity; from 10,000 particles on, ``large_n_repeats``
+    and no warm-up (each pass there is seconds, compiling is done, and the run-to-run spread is small)."""
     rows = []
     for n in multiplicities:
         n_events = max(1, particles_per_point // n)
@@ -132,7 +134,7 @@ def scaling_rows(multiplicities: Sequence[int], definition: JetDefinition, repea
         if cpp is not None:
             cpp.load(*ev.four_momenta(), ev.offsets)
         reps = repeats if n < 10_000 else min(repeats, large_n_repeats)
-        t = time_both(ev, definition, reps, cpp)
+        t = time_both(ev, definition, reps, cpp, warmup=n < 10_000)
         log.info("synthetic N=%d %s: ours/C++ %.3f, ours/awkward %.3f (%s)", n, definition, t.row()["ratio_cpp"],
                  t.row()["ratio_awkward"], t.strategy)
         rows.append({"source": "synthetic", "multiplicity": n, "n_events": n_events, "algorithm": definition.algorithm,

@@ -446,6 +446,54 @@ def _geometry(rap, n, r, tiles_per_r, dense):
     return ylo, wy, ny, wphi, nphi, reach
 
 
+@nb.njit(cache=True, inline="always")
+def _pair(rap, phi, nn, nndist, i, j):
+    d = _dist(rap, phi, i, j)
+    if d < nndist[i]:
+        nndist[i] = d
+        nn[i] = j
+    if d < nndist[j]:
+        nndist[j] = d
+        nn[j] = i
+
+
+@nb.njit(cache=True)
+def _initial_nn_pairs(rap, phi, nn, nndist, head, nxt, n, ny, nphi, reach, r2):
+    """Every jet's first nearest neighbour, each pair of nearby jets computed once: a tile with itself and
+    with the tiles 'ahead' of it ((dy, dphi) > (0, 0)), which a phi ring of >= 2 reach + 1 tiles keeps
+    distinct, so no pair is seen twice."""
+    for i in range(n):
+        nn[i] = -1
+        nndist[i] = r2
+    for t in range(ny * nphi):
+        if head[t] < 0:
+            continue
+        i = head[t]
+        while i >= 0:
+            j = nxt[i]
+            while j >= 0:
+                _pair(rap, phi, nn, nndist, i, j)
+                j = nxt[j]
+            i = nxt[i]
+        iy = t // nphi
+        ip = t - iy * nphi
+        for dy in range(0, reach + 1):
+            ty = iy + dy
+            if ty >= ny:
+                break
+            for dp in range(-reach, reach + 1):
+                if dy == 0 and dp <= 0:
+                    continue
+                t2 = ty * nphi + _wrap(ip + dp, nphi)
+                i = head[t]
+                while i >= 0:
+                    j = head[t2]
+                    while j >= 0:
+                        _pair(rap, phi, nn, nndist, i, j)
+                        j = nxt[j]
+                    i = nxt[i]
+
+
 @nb.njit(cache=True)
 def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I):
     """Tiled clustering of one event (strategies tiled, lazy9, lazy25); same history as :func:`_cluster_plain`.
@@ -468,8 +516,12 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I)
     tmax = np.zeros(n_tiles)
     for i in range(n):
         _tile_insert(i, _tile_of(rap[i], phi[i], ylo, wy, ny, wphi, nphi), tile, head, nxt, prv)
+    if lazy:
+        for i in range(n):
+            _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
+    else:
+        _initial_nn_pairs(rap, phi, nn, nndist, head, nxt, n, ny, nphi, reach, r2)
     for i in range(n):
-        _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
         dij[i] = _dij(mom, nn, nndist, i)
         heap[i] = i
         hpos[i] = i
