@@ -1,4 +1,4 @@
-"""Rule jets_benchmark: time per event, ours vs FastJet, on Pythia and synthetic events."""
+"""Rule jets_benchmark: ours vs FastJet (C++ core and awkward interface), Pythia and synthetic events."""
 from hepclust.io import write_csv
 from hepclust.jets.study import benchmark_table
 from hepclust.plotting.common import save_figure
@@ -7,9 +7,9 @@ from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]) as log:
     p = snakemake.params
-    paths = iter(snakemake.input)
-    by_process = {pr: [next(paths) for _ in p.chunks] for pr in p.processes}
-    table = benchmark_table(by_process, p.algorithms, p.R, p.repeats, p.multiplicities, p.seed)
+    table = benchmark_table(dict(snakemake.input.items()), p.algorithms, p.radii, p.repeats, p.multiplicities,
+                            p.scaling_algorithm, p.large_n_repeats, p.particles_per_point, p.seed,
+                            snakemake.threads, p.build_dir)
     write_csv(snakemake.output.table, table)
     save_figure(benchmark_plot(table), snakemake.output.figure)
     log.info("\n%s", table.to_string())

@@ -4,5 +4,5 @@ from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):
     w = snakemake.wildcards
-    cluster_chunk(snakemake.input[0], snakemake.output[0], w.algorithm, float(w.R), snakemake.params.ptmin,
+    cluster_chunk(snakemake.input.events, snakemake.output[0], w.algorithm, float(w.R), snakemake.params.ptmin,
                   snakemake.params.p)

@@ -1,6 +1,9 @@
 # Jet finding on Pythia 8 events: our numba generalised-kT, validated against FastJet.
 
 
+include: "jets_common.smk"
+
+
 rule jets_generate:
     output:
         "results/jets/events/{process}_{chunk}.h5",
@@ -26,7 +29,7 @@ rule jets_generate:
 
 rule jets_cluster:
     input:
-        "results/jets/events/{process}_{chunk}.h5",
+        events="results/jets/events/{process}_{chunk}.h5",
     output:
         "results/jets/{process}/{algorithm}_R{R}_{chunk}.h5",
     log:
@@ -46,10 +49,7 @@ rule jets_cluster:
 
 rule jets_validate:
     input:
-        events=expand(
-            "results/jets/events/{process}_{chunk}.h5", process=PROCESSES, chunk=CHUNKS
-        ),
-        jets=all_jet_files(),
+        unpack(jets_by_process),
     output:
         detail="results/jets/validation_by_file.csv",
         summary=report(
@@ -62,20 +62,13 @@ rule jets_validate:
         "logs/jets/validate.log",
     conda:
         "../../envs/jets.yaml"
-    params:
-        processes=PROCESSES,
-        chunks=CHUNKS,
-        n_per_events=len(ALGORITHMS) * len(RADII),
-        p=JETS["genkt_p"],
     script:
         "../../scripts/jets_validate.py"
 
 
 rule jets_benchmark:
     input:
-        expand(
-            "results/jets/events/{process}_{chunk}.h5", process=PROCESSES, chunk=CHUNKS
-        ),
+        unpack(events_by_process),
     output:
         table=report(
             "results/jets/benchmark.csv",
@@ -95,25 +88,18 @@ rule jets_benchmark:
         "benchmarks/jets/benchmark.tsv"
     conda:
         "../../envs/jets.yaml"
-    threads: 1
+    threads: benchmark_threads()
     params:
-        **JETS["benchmark"],
-        processes=PROCESSES,
-        chunks=CHUNKS,
+        **canonical(JETS["benchmark"]),
         seed=JETS["seed"],
+        build_dir="results/jets/build",
     script:
         "../../scripts/jets_benchmark.py"
 
 
 rule jets_physics:
     input:
-        lambda w: [
-            jets_file(
-                p, JETS["physics_plot"]["algorithm"], JETS["physics_plot"]["R"], c
-            )
-            for p in PROCESSES
-            for c in CHUNKS
-        ],
+        unpack(physics_jets),
     output:
         report(
             "results/jets/physics.png",
@@ -126,20 +112,14 @@ rule jets_physics:
     conda:
         "../../envs/jets.yaml"
     params:
-        processes=PROCESSES,
-        chunks=CHUNKS,
-        label=lambda w: "{algorithm}, R = {R}".format(**JETS["physics_plot"]),
+        label="{algorithm}, R = {R}".format(**JETS["physics_plot"]),
     script:
         "../../scripts/jets_physics.py"
 
 
 rule jets_event_display:
     input:
-        events="results/jets/events/{}_0.h5".format(JETS["display"]["process"]),
-        jets=[
-            jets_file(JETS["display"]["process"], a, JETS["display"]["R"], 0)
-            for a in ALGORITHMS
-        ],
+        unpack(display_inputs),
     output:
         report(
             "results/jets/event_display.png",
@@ -152,7 +132,6 @@ rule jets_event_display:
     conda:
         "../../envs/jets.yaml"
     params:
-        algorithms=ALGORITHMS,
         event=JETS["display"]["event"],
         R=JETS["display"]["R"],
     script:

@@ -1,49 +1,117 @@
 """Time per event of our clustering and of FastJet, side by side on the same events.
 
-Both run their event loop in compiled code (our numba loop; FastJet's C++
-loop behind the awkward interface), single-threaded, on identical inputs.
-Each measurement is repeated and the median is kept, because these machines
-are shared and noisy; the ratio ours / FastJet from the same run is the
-number to quote.
+The reference is FastJet's C++ core, timed by a harness compiled against the
+``fastjet`` wheel's libfastjet (:mod:`hepclust.jets.reference`): only
+``ClusterSequence`` + ``inclusive_jets`` inside ``std::chrono``, Best strategy.
+FastJet through its awkward interface is kept as a second column, because it
+is what a Python user calls, but its array conversions are inside its time;
+without a C++ compiler it is the only column, and every row says which
+reference its ``ratio`` uses.
+
+Both sides run single-threaded for the per-event times; repeats are
+interleaved (ours, C++, awkward, ours, ...) so all see the same machine load,
+and medians are kept.  Separately, events/s of our clustering on ``threads``
+threads is compared with FastJet's C++ on one.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from hepclust.jets.cluster import cluster
-from hepclust.jets.reference import events_to_awkward, jet_definition
+from hepclust.jets.definition import JetDefinition
+from hepclust.jets.events import Events
+from hepclust.jets.reference import CppTimer, events_to_awkward
+
+log = logging.getLogger(__name__)
+
+CPP = "fastjet C++"
+AWKWARD_ONLY = "fastjet awkward (no C++ compiler)"
 
 
-def _median_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
-    """Median wall time of each function, interleaved repeat by repeat so both see the same machine load."""
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, t_list in zip(fns, times):
-            t = time.perf_counter()
-            fn()
-            t_list.append(time.perf_counter() - t)
-    return [float(np.median(t)) for t in times]
+def _wall(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
-def time_both(px, py, pz, e, offsets, algorithm: str, r: float, repeats: int) -> dict[str, float]:
-    """Median seconds per event for ours and for FastJet (default strategy) on the same events."""
+@dataclass
+class Timings:
+    """Median seconds per event of each side (NaN where not measured) and FastJet's chosen strategy."""
+
+    ours: float
+    cpp: float
+    awkward: float
+    strategy: str
+    cpp_n_jets: int  # jets FastJet C++ found: a check that both sides clustered the same events
+
+    def row(self) -> dict[str, object]:
+        ref = self.cpp if not math.isnan(self.cpp) else self.awkward
+        return {"ours_s_per_event": self.ours, "fastjet_cpp_s_per_event": self.cpp,
+                "fastjet_awkward_s_per_event": self.awkward, "ratio_cpp": self.ours / self.cpp,
+                "ratio_awkward": self.ours / self.awkward, "ratio": self.ours / ref,
+                "reference": CPP if not math.isnan(self.cpp) else AWKWARD_ONLY, "fastjet_strategy": self.strategy}
+
+
+def time_both(events: Events, definition: JetDefinition, repeats: int, cpp: CppTimer | None,
+              ptmin: float = 0.0, warmup: bool = True) -> Timings:
+    """Median seconds per event: ours (one thread), FastJet C++ (when ``cpp``), FastJet awkward.
+
+    ``cpp`` must have these events loaded.  With ``warmup`` the first call of
+    each side is not timed (numba compiles, caches fill); on events of many
+    thousand particles, after smaller ones, that would only double the cost.
+    """
     import fastjet
 
-    n_events = offsets.size - 1
-    arr = events_to_awkward(px, py, pz, e, offsets)
-    jd = jet_definition(algorithm, r, None)
-    cluster(px, py, pz, e, offsets, algorithm, r)  # compile outside the timing
-    ours, ref = _median_times([lambda: cluster(px, py, pz, e, offsets, algorithm, r),
-                               lambda: fastjet.ClusterSequence(arr, jd).inclusive_jets()], repeats)
-    return {"ours_s_per_event": ours / n_events, "fastjet_s_per_event": ref / n_events, "ratio": ours / ref}
+    n_events = events.n_events
+    arr = events_to_awkward(*events.four_momenta(), events.offsets)
+    jd = definition.fastjet()
+    ours_fn = lambda: cluster(events, definition, ptmin=ptmin)  # noqa: E731
+    awk_fn = lambda: fastjet.ClusterSequence(arr, jd).inclusive_jets(ptmin)  # noqa: E731
+    strategy, n_jets = "unknown", -1
+    if warmup:
+        ours_fn()
+        awk_fn()
+        if cpp is not None:
+            cpp.time(definition, ptmin)
+    t_ours, t_cpp, t_awk = [], [], []
+    for _ in range(repeats):
+        t_ours.append(_wall(ours_fn))
+        if cpp is not None:
+            secs, n_jets, strategy = cpp.time(definition, ptmin)
+            t_cpp.append(secs)
+        t_awk.append(_wall(awk_fn))
+    if cpp is not None:
+        # the first event's strategy is not enough: report what Best chose across the events
+        chosen = cpp.strategies(definition)
+        names, counts = np.unique(chosen, return_counts=True)
+        strategy = "+".join(f"{name}:{c}" for name, c in zip(names, counts)) if names.size > 1 else str(names[0])
+    med = lambda t: float(np.median(t)) / n_events if t else math.nan  # noqa: E731
+    return Timings(med(t_ours), med(t_cpp), med(t_awk), strategy, n_jets)
 
 
-def synthetic_events(n_particles: int, n_events: int, seed: int, max_rap: float = 4.0):
+def throughput(events: Events, definition: JetDefinition, threads: int, repeats: int,
+               cpp: CppTimer | None) -> dict[str, float]:
+    """Events/s of ours on ``threads`` threads and of FastJet C++ on one thread (interleaved, medians)."""
+    cluster(events, definition, threads=threads)
+    t_ours, t_cpp = [], []
+    for _ in range(repeats):
+        t_ours.append(_wall(lambda: cluster(events, definition, threads=threads)))
+        if cpp is not None:
+            t_cpp.append(cpp.time(definition)[0])
+    ours = events.n_events / float(np.median(t_ours))
+    ref = events.n_events / float(np.median(t_cpp)) if t_cpp else math.nan
+    return {"threads": threads, "ours_parallel_events_per_s": ours, "fastjet_cpp_events_per_s": ref,
+            "parallel_speedup_vs_fastjet": ours / ref}
+
+
+def synthetic_events(n_particles: int, n_events: int, seed: int, max_rap: float = 4.0) -> Events:
     """Events of exactly ``n_particles`` pions, uniform in y and phi, exponential pT (mean 2 GeV)."""
     rng = np.random.default_rng(seed)
     shape = (n_events, n_particles)
@@ -52,15 +120,23 @@ def synthetic_events(n_particles: int, n_events: int, seed: int, max_rap: float 
     phi = rng.uniform(0, 2 * np.pi, shape)
     mt = np.sqrt(pt**2 + 0.13957**2)
     arrays = [a.ravel() for a in (pt * np.cos(phi), pt * np.sin(phi), mt * np.sinh(y), mt * np.cosh(y))]
-    return (*arrays, np.arange(n_events + 1, dtype=np.int64) * n_particles)
+    return Events.from_arrays(*arrays, np.arange(n_events + 1, dtype=np.int64) * n_particles)
 
 
-def scaling_table(multiplicities, algorithm: str, r: float, repeats: int, seed: int,
-                  particles_per_batch: int = 40_000) -> pd.DataFrame:
+def scaling_rows(multiplicities: Sequence[int], definition: JetDefinition, repeats: int, large_n_repeats: int,
+                 particles_per_point: int, seed: int, cpp: CppTimer | None) -> list[dict[str, object]]:
+    """Per-event times on synthetic events of fixed multiplicity; from 10,000 particles on, ``large_n_repeats``
+    and no warm-up (each pass there is seconds, compiling is done, and the run-to-run spread is small)."""
     rows = []
     for n in multiplicities:
-        n_events = max(3, particles_per_batch // n)
-        res = time_both(*synthetic_events(n, n_events, seed), algorithm, r, repeats)
-        rows.append({"source": "synthetic", "multiplicity": n, "n_events": n_events, "algorithm": algorithm,
-                     "R": r, **res})
-    return pd.DataFrame(rows)
+        n_events = max(1, particles_per_point // n)
+        ev = synthetic_events(n, n_events, seed + n)
+        if cpp is not None:
+            cpp.load(*ev.four_momenta(), ev.offsets)
+        reps = repeats if n < 10_000 else min(repeats, large_n_repeats)
+        t = time_both(ev, definition, reps, cpp, warmup=n < 10_000)
+        log.info("synthetic N=%d %s: ours/C++ %.3f, ours/awkward %.3f (%s)", n, definition, t.row()["ratio_cpp"],
+                 t.row()["ratio_awkward"], t.strategy)
+        rows.append({"source": "synthetic", "multiplicity": n, "n_events": n_events, "algorithm": definition.algorithm,
+                     "R": definition.R, "repeats": reps, **t.row()})
+    return rows

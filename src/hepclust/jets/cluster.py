@@ -4,42 +4,84 @@ For exponent p (kT p=1, Cambridge/Aachen p=0, anti-kT p=-1):
     d_ij = min(kt_i^2p, kt_j^2p) * dR_ij^2 / R^2,  dR^2 = dy^2 + dphi^2,  d_iB = kt_i^2p,
 with rapidity y and E-scheme (four-vector sum) recombination.
 
-The algorithm is FastJet's nearest-neighbour N^2 strategy ("N2Plain"): each
-pseudojet keeps its nearest neighbour (geometric distance only, below R^2),
-so after a merge only the jets whose neighbour changed are re-scanned.  We keep
-FastJet's bookkeeping too -- distances scaled by R^2, the merged jet placed in
-the lower slot, the last jet moved into the freed slot, first-minimum-wins --
-because with the same arithmetic in the same order even exact ties (identical
-particles) resolve the same way, which is what "validated jet by jet" needs.
+All strategies are FastJet's nearest-neighbour algorithm: each pseudojet keeps
+its geometric nearest neighbour (below R^2), so after a merge only the jets
+whose neighbour changed are re-scanned.  They differ in where they look:
 
-The whole loop, over events too, is compiled; there is no Python object per
-particle.  Events come in CSR form (flat arrays + offsets) and so do the jets.
-A clustering history like FastJet's (parents, d_ij, running max d_ij) is kept
-per event, from which inclusive jets (pT > pT_min) and exclusive jets (n_jets,
-or d_cut) are read exactly as FastJet reads them.
+* ``plain``: every other jet (N^2; best for a few dozen particles).
+* ``tiled``: tiles at least R wide, the 3x3 block around a jet; a binary
+  min-heap of d_ij gives the next step in log N.
+* ``lazy9`` / ``lazy25``: the same tiles (R wide, 3x3) or half as wide (5x5),
+  but a tile is skipped when even its nearest edge is farther than the
+  distance already found (FastJet's N2MHTLazy9/25 idea).  Each tile also keeps an
+  upper bound of its jets' neighbour distances, so after a merge the tiles that
+  cannot hold a jet affected by it are skipped without looking inside.
+* ``best``: by multiplicity and R (:func:`choose_strategy`, thresholds measured
+  by the benchmark rule).
+
+We keep FastJet's bookkeeping -- distances scaled by R^2, first-minimum-wins,
+history parents ordered -- because with the same arithmetic even exact ties
+(identical particles) resolve the same way, which "validated jet by jet" needs.
+
+Per-event work lives in two struct-of-arrays blocks (``W``: float rows,
+``I``: integer rows, indexed by jet slot or history entry), allocated once per
+block of events, so the kernels take a handful of arguments and allocate almost
+nothing per event.  Events are independent: they are clustered in parallel
+(numba ``prange``) on as many threads as the caller asks for; the result does
+not depend on the thread count.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 
-from hepclust.errors import ConfigError
+from hepclust.jets.definition import (ANTIKT, BEST, CAMBRIDGE, KT, LAZY9, LAZY25, PLAIN, TILED, JetArgumentError,
+                                      JetDefinition)
+from hepclust.jets.events import Events, Jets
 from hepclust.jets.kinematics import TWOPI, phi_of, rap_of
 
-# Algorithm codes for the compiled core.
-KT, CAMBRIDGE, ANTIKT, GENKT = 0, 1, 2, 3
-ALGORITHMS = {"kt": KT, "cambridge": CAMBRIDGE, "antikt": ANTIKT, "genkt": GENKT}
-EXPONENT = {KT: 1.0, CAMBRIDGE: 0.0, ANTIKT: -1.0}
+log = logging.getLogger(__name__)
 
 INCLUSIVE, EXCLUSIVE_NJETS, EXCLUSIVE_DCUT = 0, 1, 2
-BEST, PLAIN, TILED = 0, 1, 2
-STRATEGIES = {"best": BEST, "plain": PLAIN, "tiled": TILED}
 BEAM = -1
 INITIAL = -3
+
+# Rows of the float work block W (slot-indexed unless noted).
+RAP, PHI, MOM, NNDIST, DIJ, JPX, JPY, JPZ, JE, HDIJ, HMAX = range(11)  # JP*: by jet; HDIJ, HMAX: by history entry
+N_FLOAT_ROWS = 11
+# Rows of the integer work block I.
+NN, TILE, NXT, PRV, HEAP, HPOS, JETHIST, SLOTJET, HP1, HP2, HJET, ROOTS, LABEL = range(13)
+N_INT_ROWS = 13
+
+TILE_RAP_LIMIT = 10.0  # tiles span |y| <= this; particles beyond sit in the edge tiles
+MIN_TILE = 0.1  # tiles are never narrower than this (as FastJet's), whatever R
+MAX_TILES_PER_R = 6  # lazy25 in dense events: tiles down to R/6 (13x13 neighbourhood, mostly skipped)
+TILE_OCCUPANCY = 10.0  # particles per tile aimed at in dense events (measured: 4 was slower at 10,000)
+LAZY_MARGIN = 1e-10  # a tile is skipped only when its distance bound exceeds the target by this (rounding)
+
+# ``best``: plain N^2 below PLAIN_MAX_N particles; tiled up to LAZY9_MIN_N; then lazy9, lazy25 from
+# LAZY25_MIN_N (x (0.4/R)^2 : the neighbourhood's occupancy, not N, decides).  Measured with every
+# strategy forced on synthetic events of 100 ... 50,000 particles at R = 0.4 and 1.0 (README, jets).
+PLAIN_MAX_N = 60
+LAZY9_MIN_N = 1000
+LAZY25_MIN_N = 8000
+
+
+@nb.njit(cache=True)
+def choose_strategy(n: int, r: float) -> int:
+    """Strategy code ``best`` uses for an event of n particles at radius r."""
+    if n <= PLAIN_MAX_N:
+        return PLAIN
+    scale = (0.4 / max(r, MIN_TILE)) ** 2
+    if n < LAZY9_MIN_N * scale:
+        return TILED
+    if n < LAZY25_MIN_N * scale:
+        return LAZY9
+    return LAZY25
 
 
 @nb.njit(cache=True, inline="always")
@@ -59,10 +101,10 @@ def _momentum_factor(px: float, py: float, algo: int, p: float) -> float:
 
 @nb.njit(cache=True, inline="always")
 def _dist(rap, phi, i, j):
+    """dy^2 + dphi^2, with FastJet's arithmetic: phi wrapped as 2 pi - |dphi| when |dphi| > pi."""
     dphi = abs(phi[i] - phi[j])
     deta = rap[i] - rap[j]
-    if dphi > math.pi:
-        dphi = TWOPI - dphi
+    dphi = TWOPI - dphi if dphi > math.pi else dphi
     return dphi * dphi + deta * deta
 
 
@@ -76,45 +118,63 @@ def _dij(mom, nn, nndist, i):
 
 
 @nb.njit(cache=True, inline="always")
-def _load_particles(px, py, pz, e, start, n, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet, jet_hist,
-                    rap, phi, mom):
-    """Particles become jets 0..n-1 and history entries 0..n-1, with their y, phi and kt^2p."""
+def _load(px, py, pz, e, start, n, algo, p, W, I):
+    """Particles become jets 0..n-1 (slots 0..n-1) and history entries 0..n-1, with their y, phi and kt^2p."""
+    rap, phi, mom = W[RAP], W[PHI], W[MOM]
+    jx, jy, jz, je = W[JPX], W[JPY], W[JPZ], W[JE]
+    hdij, hmax = W[HDIJ], W[HMAX]
+    hp1, hp2, hjet, jet_hist = I[HP1], I[HP2], I[HJET], I[JETHIST]
     for i in range(n):
         k = start + i
-        jx[i], jy[i], jz[i], je[i] = px[k], py[k], pz[k], e[k]
-        h_p1[i] = INITIAL
-        h_p2[i] = INITIAL
-        h_dij[i] = 0.0
-        h_max[i] = 0.0
-        h_jet[i] = i
+        x, y, z, en = px[k], py[k], pz[k], e[k]
+        jx[i], jy[i], jz[i], je[i] = x, y, z, en
+        hp1[i] = INITIAL
+        hp2[i] = INITIAL
+        hdij[i] = 0.0
+        hmax[i] = 0.0
+        hjet[i] = i
         jet_hist[i] = i
-        rap[i] = rap_of(px[k], py[k], pz[k], e[k])
-        phi[i] = phi_of(px[k], py[k])
-        mom[i] = _momentum_factor(px[k], py[k], algo, p)
+        rap[i] = rap_of(x, y, z, en)
+        phi[i] = phi_of(x, y)
+        mom[i] = _momentum_factor(x, y, algo, p)
 
 
 @nb.njit(cache=True, inline="always")
-def _record_merge(ja, jb, k, n_hist, jx, jy, jz, je, h_p1, h_p2, h_jet, jet_hist):
+def _record_merge(ja, jb, k, n_hist, W, I):
     """E-scheme: jet k = jet ja + jet jb, recorded as history entry n_hist (parents ordered as FastJet's)."""
+    jx, jy, jz, je = W[JPX], W[JPY], W[JPZ], W[JE]
+    jet_hist = I[JETHIST]
     jx[k] = jx[ja] + jx[jb]
     jy[k] = jy[ja] + jy[jb]
     jz[k] = jz[ja] + jz[jb]
     je[k] = je[ja] + je[jb]
     hi, hj = jet_hist[ja], jet_hist[jb]
-    h_p1[n_hist] = min(hi, hj)
-    h_p2[n_hist] = max(hi, hj)
-    h_jet[n_hist] = k
+    I[HP1, n_hist] = min(hi, hj)
+    I[HP2, n_hist] = max(hi, hj)
+    I[HJET, n_hist] = k
     jet_hist[k] = n_hist
 
 
+@nb.njit(cache=True, inline="always")
+def _record_beam(ja, n_hist, I):
+    I[HP1, n_hist] = I[JETHIST, ja]
+    I[HP2, n_hist] = BEAM
+    I[HJET, n_hist] = -1
+
+
 @nb.njit(cache=True)
-def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet,
-                     rap, phi, mom, nn, nndist, bj_jet, dij):
-    """Cluster one event; fill jets (jx..je, 2n slots) and the history (2n entries). Returns nothing."""
+def _cluster_plain(px, py, pz, e, start, n, algo, p, r, W, I):
+    """Plain N^2 clustering of one event into the history rows of W and I.
+
+    Slots are compact (0..tail-1): the merged jet takes the lower slot, the
+    last slot moves into the freed one, as in FastJet's N2Plain.
+    """
+    r2 = r * r
     inv_r2 = 1.0 / r2
-    jet_hist = np.empty(2 * n, dtype=np.int64)  # history index of each jet
-    _load_particles(px, py, pz, e, start, n, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet, jet_hist,
-                    rap, phi, mom)
+    _load(px, py, pz, e, start, n, algo, p, W, I)
+    rap, phi, mom, nndist, dij = W[RAP], W[PHI], W[MOM], W[NNDIST], W[DIJ]
+    jx, jy, jz, je, hdij, hmax = W[JPX], W[JPY], W[JPZ], W[JE], W[HDIJ], W[HMAX]
+    nn, bj_jet = I[NN], I[SLOTJET]
     for i in range(n):
         nn[i] = -1
         nndist[i] = r2
@@ -143,14 +203,13 @@ def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1,
                 a = i
         b = nn[a]
         dmin *= inv_r2
-        prev_max = h_max[n_hist - 1] if n_hist > 0 else 0.0
+        prev_max = hmax[n_hist - 1]
         if b >= 0:
             if a < b:
                 a, b = b, a
             k = n_jets
-            _record_merge(bj_jet[a], bj_jet[b], k, n_hist, jx, jy, jz, je, h_p1, h_p2, h_jet, jet_hist)
+            _record_merge(bj_jet[a], bj_jet[b], k, n_hist, W, I)
             n_jets += 1
-            # the merged jet takes slot b
             rap[b] = rap_of(jx[k], jy[k], jz[k], je[k])
             phi[b] = phi_of(jx[k], jy[k])
             mom[b] = _momentum_factor(jx[k], jy[k], algo, p)
@@ -158,11 +217,9 @@ def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1,
             nndist[b] = r2
             bj_jet[b] = k
         else:
-            h_p1[n_hist] = jet_hist[bj_jet[a]]
-            h_p2[n_hist] = BEAM
-            h_jet[n_hist] = -1
-        h_dij[n_hist] = dmin
-        h_max[n_hist] = max(dmin, prev_max)
+            _record_beam(bj_jet[a], n_hist, I)
+        hdij[n_hist] = dmin
+        hmax[n_hist] = max(dmin, prev_max)
         n_hist += 1
 
         tail -= 1
@@ -195,12 +252,11 @@ def _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1,
             dij[b] = _dij(mom, nn, nndist, b)
 
 
-TILED_MIN_N = 100  # below this the plain N^2 loop is faster (see results/jets/benchmark.csv)
-TILE_RAP_LIMIT = 10.0  # tiles span |y| <= this; particles beyond sit in the edge tiles
-
+# ---- tiles ------------------------------------------------------------------------------------------------
 
 @nb.njit(cache=True, inline="always")
-def _tile_of(y, ph, ylo, ny, wy, nphi, wphi):
+def _tile_of(y, ph, ylo, wy, ny, wphi, nphi):
+    """Tile index of a point."""
     iy = int((y - ylo) / wy) if y > ylo else 0
     if iy >= ny:
         iy = ny - 1
@@ -208,6 +264,16 @@ def _tile_of(y, ph, ylo, ny, wy, nphi, wphi):
     if ip >= nphi:
         ip = nphi - 1
     return iy * nphi + ip
+
+
+@nb.njit(cache=True, inline="always")
+def _wrap(ip, nphi):
+    """ip mod nphi for -nphi <= ip < 2 nphi, without an integer division (the hot loops' costliest op)."""
+    if ip < 0:
+        return ip + nphi
+    if ip >= nphi:
+        return ip - nphi
+    return ip
 
 
 @nb.njit(cache=True, inline="always")
@@ -222,37 +288,83 @@ def _tile_insert(slot, t, tile, head, nxt, prv):
 
 
 @nb.njit(cache=True, inline="always")
-def _neighbour_tiles(t, ny, nphi, out):
-    """The (up to) 3x3 tiles around t: y does not wrap, phi does.  Returns how many."""
-    iy = t // nphi
-    ip = t - iy * nphi
-    c = 0
-    for dy in (-1, 0, 1):
-        jy = iy + dy
-        if jy < 0 or jy >= ny:
-            continue
-        for dp in (-1, 0, 1):
-            jp = (ip + dp) % nphi
-            out[c] = jy * nphi + jp
-            c += 1
-    return c
+def _tile_remove(slot, tile, head, nxt, prv):
+    if prv[slot] >= 0:
+        nxt[prv[slot]] = nxt[slot]
+    else:
+        head[tile[slot]] = nxt[slot]
+    if nxt[slot] >= 0:
+        prv[nxt[slot]] = prv[slot]
 
 
 @nb.njit(cache=True, inline="always")
-def _scan_nn(i, tile, head, nxt, rap, phi, nn, nndist, r2, ny, nphi, nb_buf):
-    """Nearest neighbour of jet i among the jets of its 3x3 tile neighbourhood (geometric, < R^2)."""
-    nndist[i] = r2
-    nn[i] = -1
-    c = _neighbour_tiles(tile[i], ny, nphi, nb_buf)
-    for q in range(c):
-        j = head[nb_buf[q]]
-        while j >= 0:
-            if j != i:
+def _edges(s, rap, phi, tile, ylo, wy, wphi, nphi):
+    """(tile row, tile column, distance of s to its tile's lower/upper y and phi edges): the bounds of lazy tiling."""
+    t = tile[s]
+    iy = t // nphi
+    ip = t - iy * nphi
+    y, ph = rap[s], phi[s]
+    return (iy, ip, max(0.0, y - (ylo + iy * wy)), max(0.0, ylo + (iy + 1) * wy - y),
+            max(0.0, ph - ip * wphi), max(0.0, (ip + 1) * wphi - ph))
+
+
+@nb.njit(cache=True, inline="always")
+def _bound(d, lo, hi, w):
+    """Lower bound on the distance (one coordinate) to the tile d tiles away from the own tile."""
+    if d == 0:
+        return 0.0
+    if d > 0:
+        return hi + (d - 1) * w
+    return lo + (-d - 1) * w
+
+
+@nb.njit(cache=True, inline="always")
+def _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy):
+    """Nearest neighbour of jet i (geometric, < R^2) among the jets of the tiles within reach; lazily skips
+    tiles whose nearest edge is farther than the best distance so far.  Own tile first, as it usually
+    holds the neighbour and makes the bound tight."""
+    best = r2
+    best_j = -1
+    t0 = tile[i]
+    j = head[t0]
+    while j >= 0:
+        if j != i:
+            d = _dist(rap, phi, i, j)
+            if d < best:
+                best = d
+                best_j = j
+        j = nxt[j]
+    iy = t0 // nphi
+    ip = t0 - iy * nphi
+    ylo_e = yhi_e = plo_e = phi_e = 0.0
+    if lazy:
+        iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(i, rap, phi, tile, ylo, wy, wphi, nphi)
+    for dy in range(-reach, reach + 1):
+        jy = iy + dy
+        if jy < 0 or jy >= ny:
+            continue
+        by2 = 0.0
+        if lazy:
+            by = _bound(dy, ylo_e, yhi_e, wy)
+            by2 = by * by
+            if by2 * (1.0 - LAZY_MARGIN) >= best:
+                continue
+        for dp in range(-reach, reach + 1):
+            if dy == 0 and dp == 0:
+                continue
+            if lazy:
+                bp = _bound(dp, plo_e, phi_e, wphi)
+                if (by2 + bp * bp) * (1.0 - LAZY_MARGIN) >= best:
+                    continue
+            j = head[jy * nphi + _wrap(ip + dp, nphi)]
+            while j >= 0:
                 d = _dist(rap, phi, i, j)
-                if d < nndist[i]:
-                    nndist[i] = d
-                    nn[i] = j
-            j = nxt[j]
+                if d < best:
+                    best = d
+                    best_j = j
+                j = nxt[j]
+    nndist[i] = best
+    nn[i] = best_j
 
 
 @nb.njit(cache=True, inline="always")
@@ -260,19 +372,6 @@ def _heap_swap(heap, hpos, i, j):
     a, b = heap[i], heap[j]
     heap[i], heap[j] = b, a
     hpos[b], hpos[a] = i, j
-
-
-@nb.njit(cache=True)
-def _heap_fix(heap, hpos, key, size, i):
-    """Restore the min-heap order around heap position i after key[heap[i]] changed."""
-    while i > 0:
-        parent = (i - 1) >> 1
-        if key[heap[i]] < key[heap[parent]]:
-            _heap_swap(heap, hpos, i, parent)
-            i = parent
-        else:
-            break
-    _sift_down(heap, hpos, key, size, i)
 
 
 @nb.njit(cache=True)
@@ -292,6 +391,22 @@ def _sift_down(heap, hpos, key, size, i):
 
 
 @nb.njit(cache=True)
+def _heap_fix(heap, hpos, key, size, i):
+    """Restore the min-heap order around heap position i after key[heap[i]] changed."""
+    moved = False
+    while i > 0:
+        parent = (i - 1) >> 1
+        if key[heap[i]] < key[heap[parent]]:
+            _heap_swap(heap, hpos, i, parent)
+            i = parent
+            moved = True
+        else:
+            break
+    if not moved:
+        _sift_down(heap, hpos, key, size, i)
+
+
+@nb.njit(cache=True)
 def _heap_remove(heap, hpos, key, size, slot):
     """Remove slot from a heap of the given size; returns the new size."""
     i = hpos[slot]
@@ -303,144 +418,234 @@ def _heap_remove(heap, hpos, key, size, slot):
 
 
 @nb.njit(cache=True)
-def _cluster_history_tiled(px, py, pz, e, start, n, r, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet,
-                           rap, phi, mom, nn, nndist, dij, tile, nxt, prv, active, pos):
-    """Tiled N^2 clustering of one event; same outputs as :func:`_cluster_history`.
+def _geometry(rap, n, r, tiles_per_r, dense):
+    """Tile grid of one event: (ylo, wy, ny, wphi, nphi, reach).
 
-    Tiles are at least R wide in y and phi, so every neighbour closer than R
-    lies in the 3x3 block of tiles around a jet.  Slots are jet indices (a new
-    jet gets a new slot), tiles are doubly linked lists of slots, and a compact
-    binary min-heap indexed by slot (``active``/``pos``) yields the smallest d
-    in log N, so a step costs the neighbourhood updates, not a scan of all jets.
+    Tiles are at least R / tiles_per_r wide (and MIN_TILE), so every neighbour
+    closer than R lies within ``reach`` tiles in y and in phi; phi has at least
+    2 reach + 1 tiles, so a neighbourhood never holds a tile twice.  ``dense``:
+    in crowded events narrow the tiles further, to about TILE_OCCUPANCY
+    particles each (at most MAX_TILES_PER_R per R), since there the distances
+    that matter are far below R and lazy tiling skips most of a wide neighbourhood.
+    """
+    ylo, yhi = TILE_RAP_LIMIT, -TILE_RAP_LIMIT
+    for i in range(n):
+        y = rap[i]
+        ylo = min(ylo, max(y, -TILE_RAP_LIMIT))
+        yhi = max(yhi, min(y, TILE_RAP_LIMIT))
+    span = max(yhi - ylo, 0.0)
+    if dense:
+        density = n / max(span * TWOPI, r * r)
+        tiles_per_r = max(tiles_per_r, min(MAX_TILES_PER_R, int(r * math.sqrt(density / TILE_OCCUPANCY))))
+    w = max(r / tiles_per_r, MIN_TILE)
+    reach = max(1, int(math.ceil(r / w - 1e-9)))
+    ny = max(1, int(span / w))
+    wy = max(span / ny, w)
+    nphi = max(2 * reach + 1, int(TWOPI / w))
+    wphi = TWOPI / nphi
+    return ylo, wy, ny, wphi, nphi, reach
+
+
+@nb.njit(cache=True, inline="always")
+def _pair(rap, phi, nn, nndist, i, j):
+    d = _dist(rap, phi, i, j)
+    if d < nndist[i]:
+        nndist[i] = d
+        nn[i] = j
+    if d < nndist[j]:
+        nndist[j] = d
+        nn[j] = i
+
+
+@nb.njit(cache=True)
+def _initial_nn_pairs(rap, phi, nn, nndist, head, nxt, n, ny, nphi, reach, r2):
+    """Every jet's first nearest neighbour, each pair of nearby jets computed once: a tile with itself and
+    with the tiles 'ahead' of it ((dy, dphi) > (0, 0)), which a phi ring of >= 2 reach + 1 tiles keeps
+    distinct, so no pair is seen twice."""
+    for i in range(n):
+        nn[i] = -1
+        nndist[i] = r2
+    for t in range(ny * nphi):
+        if head[t] < 0:
+            continue
+        i = head[t]
+        while i >= 0:
+            j = nxt[i]
+            while j >= 0:
+                _pair(rap, phi, nn, nndist, i, j)
+                j = nxt[j]
+            i = nxt[i]
+        iy = t // nphi
+        ip = t - iy * nphi
+        for dy in range(0, reach + 1):
+            ty = iy + dy
+            if ty >= ny:
+                break
+            for dp in range(-reach, reach + 1):
+                if dy == 0 and dp <= 0:
+                    continue
+                t2 = ty * nphi + _wrap(ip + dp, nphi)
+                i = head[t]
+                while i >= 0:
+                    j = head[t2]
+                    while j >= 0:
+                        _pair(rap, phi, nn, nndist, i, j)
+                        j = nxt[j]
+                    i = nxt[i]
+
+
+@nb.njit(cache=True)
+def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I):
+    """Tiled clustering of one event (strategies tiled, lazy9, lazy25); same history as :func:`_cluster_plain`.
+
+    Slots are jet indices (a merged jet gets a new slot); tiles are doubly
+    linked lists of slots; a binary min-heap over slots (rows HEAP/HPOS)
+    yields the smallest d in log N.  ``tmax[t]`` bounds the neighbour distances
+    of tile t's jets from above, which lets a lazy step skip whole tiles.
     """
     r2 = r * r
     inv_r2 = 1.0 / r2
-    jet_hist = np.empty(2 * n, np.int64)
-    _load_particles(px, py, pz, e, start, n, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max, h_jet, jet_hist,
-                    rap, phi, mom)
-    ylo, yhi = TILE_RAP_LIMIT, -TILE_RAP_LIMIT
-    for i in range(n):
-        ylo = min(ylo, max(rap[i], -TILE_RAP_LIMIT))
-        yhi = max(yhi, min(rap[i], TILE_RAP_LIMIT))
-    ny = max(1, int((yhi - ylo) / r))
-    wy = max((yhi - ylo) / ny, r)
-    nphi = max(3, int(TWOPI / r))
-    wphi = TWOPI / nphi
+    _load(px, py, pz, e, start, n, algo, p, W, I)
+    rap, phi, mom, nndist, dij = W[RAP], W[PHI], W[MOM], W[NNDIST], W[DIJ]
+    jx, jy, jz, je, hdij, hmax = W[JPX], W[JPY], W[JPZ], W[JE], W[HDIJ], W[HMAX]
+    nn, tile, nxt, prv, heap, hpos = I[NN], I[TILE], I[NXT], I[PRV], I[HEAP], I[HPOS]
+    ylo, wy, ny, wphi, nphi, reach = _geometry(rap, n, r, tiles_per_r, tiles_per_r > 1)
     n_tiles = ny * nphi
     head = np.full(n_tiles, -1, np.int64)
     mark = np.zeros(n_tiles, np.int64)
-    nb_buf = np.empty(9, np.int64)
-    nb_buf2 = np.empty(9, np.int64)
-    todo = np.empty(27, np.int64)
+    tmax = np.zeros(n_tiles)
     for i in range(n):
-        _tile_insert(i, _tile_of(rap[i], phi[i], ylo, ny, wy, nphi, wphi), tile, head, nxt, prv)
-        active[i] = i
-        pos[i] = i
-    for i in range(n):
-        _scan_nn(i, tile, head, nxt, rap, phi, nn, nndist, r2, ny, nphi, nb_buf)
+        _tile_insert(i, _tile_of(rap[i], phi[i], ylo, wy, ny, wphi, nphi), tile, head, nxt, prv)
+    if lazy:
+        for i in range(n):
+            _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
+    else:
+        _initial_nn_pairs(rap, phi, nn, nndist, head, nxt, n, ny, nphi, reach, r2)
     for i in range(n):
         dij[i] = _dij(mom, nn, nndist, i)
+        heap[i] = i
+        hpos[i] = i
+        if nndist[i] > tmax[tile[i]]:
+            tmax[tile[i]] = nndist[i]
     for q in range(n // 2 - 1, -1, -1):
-        _sift_down(active, pos, dij, n, q)
+        _sift_down(heap, hpos, dij, n, q)
 
     n_active = n
     n_jets = n
     n_hist = n
     stamp = 0
     while n_active > 0:
-        a = active[0]
-        dmin = dij[a]
+        a = heap[0]
         b = nn[a]
-        dmin *= inv_r2
-        prev_max = h_max[n_hist - 1]
+        dmin = dij[a] * inv_r2
+        prev_max = hmax[n_hist - 1]
+        _tile_remove(a, tile, head, nxt, prv)
+        n_active = _heap_remove(heap, hpos, dij, n_active, a)
         k = -1
-        # remove a (and b) from their tiles and from the active list
-        for s in (a, b):
-            if s < 0:
-                continue
-            if prv[s] >= 0:
-                nxt[prv[s]] = nxt[s]
-            else:
-                head[tile[s]] = nxt[s]
-            if nxt[s] >= 0:
-                prv[nxt[s]] = prv[s]
-            n_active = _heap_remove(active, pos, dij, n_active, s)
         if b >= 0:
+            _tile_remove(b, tile, head, nxt, prv)
+            n_active = _heap_remove(heap, hpos, dij, n_active, b)
             k = n_jets
             n_jets += 1
-            _record_merge(a, b, k, n_hist, jx, jy, jz, je, h_p1, h_p2, h_jet, jet_hist)
+            _record_merge(a, b, k, n_hist, W, I)
             rap[k] = rap_of(jx[k], jy[k], jz[k], je[k])
             phi[k] = phi_of(jx[k], jy[k])
             mom[k] = _momentum_factor(jx[k], jy[k], algo, p)
-            _tile_insert(k, _tile_of(rap[k], phi[k], ylo, ny, wy, nphi, wphi), tile, head, nxt, prv)
-            nn[k] = -1
-            nndist[k] = r2
-            dij[k] = _dij(mom, nn, nndist, k)
-            active[n_active] = k
-            pos[k] = n_active
-            n_active += 1
-            _heap_fix(active, pos, dij, n_active, n_active - 1)
+            _tile_insert(k, _tile_of(rap[k], phi[k], ylo, wy, ny, wphi, nphi), tile, head, nxt, prv)
         else:
-            h_p1[n_hist] = jet_hist[a]
-            h_p2[n_hist] = BEAM
-            h_jet[n_hist] = -1
-        h_dij[n_hist] = dmin
-        h_max[n_hist] = max(dmin, prev_max)
+            _record_beam(a, n_hist, I)
+        hdij[n_hist] = dmin
+        hmax[n_hist] = max(dmin, prev_max)
         n_hist += 1
 
-        # tiles whose jets may have had a or b as neighbour, or may now have k
+        # One pass over the tiles within reach of k, a and b, each tile once: jets whose neighbour was a or b
+        # look again, every jet checks whether k is now its nearest, and k finds its own.  Lazily, a tile is
+        # skipped when its nearest edge is farther from k (a, b) than all of its jets' neighbour distances
+        # (tmax) -- and, for k, than the best neighbour k has so far.
+        if k >= 0:
+            nn[k] = -1
+            nndist[k] = r2
         stamp += 1
-        n_todo = 0
-        for s in (a, b, k):
+        for s in (k, a, b):
             if s < 0:
                 continue
-            c = _neighbour_tiles(tile[s], ny, nphi, nb_buf2)
-            for q in range(c):
-                t = nb_buf2[q]
-                if mark[t] != stamp:
+            iy = tile[s] // nphi
+            ip = tile[s] - iy * nphi
+            ylo_e = yhi_e = plo_e = phi_e = by = 0.0
+            if lazy:
+                iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(s, rap, phi, tile, ylo, wy, wphi, nphi)
+            for dy in range(-reach, reach + 1):
+                ty = iy + dy
+                if ty < 0 or ty >= ny:
+                    continue
+                if lazy:
+                    by = _bound(dy, ylo_e, yhi_e, wy)
+                for dp in range(-reach, reach + 1):
+                    t = ty * nphi + _wrap(ip + dp, nphi)
+                    if mark[t] == stamp:
+                        continue
+                    if lazy:
+                        bp = _bound(dp, plo_e, phi_e, wphi)
+                        limit = tmax[t]
+                        if s == k and nndist[k] > limit:
+                            limit = nndist[k]
+                        if (by * by + bp * bp) * (1.0 - LAZY_MARGIN) > limit:
+                            continue
                     mark[t] = stamp
-                    todo[n_todo] = t
-                    n_todo += 1
-        for q in range(n_todo):
-            i = head[todo[q]]
-            while i >= 0:
-                if i != k:
-                    if nn[i] == a or (b >= 0 and nn[i] == b):
-                        _scan_nn(i, tile, head, nxt, rap, phi, nn, nndist, r2, ny, nphi, nb_buf)
-                        dij[i] = _dij(mom, nn, nndist, i)
-                        _heap_fix(active, pos, dij, n_active, pos[i])
-                    if k >= 0:
-                        d = _dist(rap, phi, i, k)
-                        if d < nndist[i]:
-                            nndist[i] = d
-                            nn[i] = k
-                            dij[i] = _dij(mom, nn, nndist, i)
-                            _heap_fix(active, pos, dij, n_active, pos[i])
-                        if d < nndist[k]:
-                            nndist[k] = d
-                            nn[k] = i
-                i = nxt[i]
+                    top = 0.0
+                    j = head[t]
+                    while j >= 0:
+                        if j != k:
+                            if nn[j] == a or (b >= 0 and nn[j] == b):
+                                _scan_nn(j, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach,
+                                         r2, lazy)
+                                dij[j] = _dij(mom, nn, nndist, j)
+                                _heap_fix(heap, hpos, dij, n_active, hpos[j])
+                            if k >= 0:
+                                d = _dist(rap, phi, j, k)
+                                if d < nndist[j]:
+                                    nndist[j] = d
+                                    nn[j] = k
+                                    dij[j] = _dij(mom, nn, nndist, j)
+                                    _heap_fix(heap, hpos, dij, n_active, hpos[j])
+                                if d < nndist[k]:
+                                    nndist[k] = d
+                                    nn[k] = j
+                        if nndist[j] > top:
+                            top = nndist[j]
+                        j = nxt[j]
+                    tmax[t] = top
         if k >= 0:
             dij[k] = _dij(mom, nn, nndist, k)
-            _heap_fix(active, pos, dij, n_active, pos[k])
+            heap[n_active] = k
+            hpos[k] = n_active
+            n_active += 1
+            _heap_fix(heap, hpos, dij, n_active, n_active - 1)
+            if nndist[k] > tmax[tile[k]]:
+                tmax[tile[k]] = nndist[k]
 
+
+# ---- reading jets from the history --------------------------------------------------------------------------
 
 @nb.njit(cache=True)
-def _roots(n, mode, ptmin2, njets, dcut, jx, jy, h_p1, h_p2, h_max, h_jet, roots):
-    """History indices of the final jets, as FastJet's inclusive_jets/exclusive_jets pick them."""
+def _roots(n, mode, ptmin2, njets, dcut, W, I):
+    """Fill row ROOTS with the history indices of the final jets, as FastJet's inclusive_jets/exclusive_jets
+    pick them; returns how many."""
+    jx, jy, hmax = W[JPX], W[JPY], W[HMAX]
+    hp1, hp2, hjet, roots = I[HP1], I[HP2], I[HJET], I[ROOTS]
     n_hist = 2 * n
     count = 0
     if mode == INCLUSIVE:
         for i in range(n_hist - 1, -1, -1):
-            if h_p2[i] == BEAM:
-                k = h_jet[h_p1[i]]
+            if hp2[i] == BEAM:
+                k = hjet[hp1[i]]
                 if jx[k] * jx[k] + jy[k] * jy[k] >= ptmin2:
-                    roots[count] = h_p1[i]
+                    roots[count] = hp1[i]
                     count += 1
         return count
     if mode == EXCLUSIVE_DCUT:
         i = n_hist - 1
-        while i >= 0 and h_max[i] > dcut:
+        while i >= 0 and hmax[i] > dcut:
             i -= 1
         stop = i + 1
     else:
@@ -450,11 +655,11 @@ def _roots(n, mode, ptmin2, njets, dcut, jx, jy, h_p1, h_p2, h_max, h_jet, roots
     if stop < n:
         stop = n
     for i in range(stop, n_hist):
-        p1 = h_p1[i]
+        p1 = hp1[i]
         if p1 < stop:
             roots[count] = p1
             count += 1
-        p2 = h_p2[i]
+        p2 = hp2[i]
         if 0 < p2 < stop:
             roots[count] = p2
             count += 1
@@ -462,127 +667,142 @@ def _roots(n, mode, ptmin2, njets, dcut, jx, jy, h_p1, h_p2, h_max, h_jet, roots
 
 
 @nb.njit(cache=True)
-def _cluster_all(px, py, pz, e, offsets, r, algo, p, mode, ptmin, njets, dcut, strategy):
+def _write_event(start, n, count, W, I, out, out_ncon, particle_jet):
+    """Jets of one event, by decreasing pT (stable on ties: history order), at out[:, start:start+count];
+    each particle's jet index in particle_jet."""
+    jx, jy, jz, je = W[JPX], W[JPY], W[JPZ], W[JE]
+    hp1, hp2, hjet, roots, label = I[HP1], I[HP2], I[HJET], I[ROOTS], I[LABEL]
+    pt2 = np.empty(count)
+    for c in range(count):
+        k = hjet[roots[c]]
+        pt2[c] = -(jx[k] * jx[k] + jy[k] * jy[k])
+    order = np.argsort(pt2, kind="mergesort")
+    for h in range(2 * n):
+        label[h] = -1
+    for rank in range(count):
+        h = roots[order[rank]]
+        label[h] = rank
+        k = hjet[h]
+        out[0, start + rank], out[1, start + rank] = jx[k], jy[k]
+        out[2, start + rank], out[3, start + rank] = jz[k], je[k]
+        out_ncon[start + rank] = 0
+    # propagate jet labels from roots down to particles (children come after parents)
+    for h in range(2 * n - 1, n - 1, -1):
+        if hp2[h] >= 0 and label[h] >= 0:
+            label[hp1[h]] = label[h]
+            label[hp2[h]] = label[h]
+    for i in range(n):
+        particle_jet[start + i] = label[i]
+        if label[i] >= 0:
+            out_ncon[start + label[i]] += 1
+
+
+@nb.njit(cache=True)
+def _cluster_event(px, py, pz, e, start, n, d, job, W, I, out, out_ncon, particle_jet):
+    """Cluster one event with definition d = (algo, p, R, strategy) and read job = (mode, ptmin, n_jets, dcut)."""
+    algo, p, r, strategy = d
+    mode, ptmin, njets, dcut = job
+    if strategy == BEST:
+        strategy = choose_strategy(n, r)
+    if strategy == PLAIN:
+        _cluster_plain(px, py, pz, e, start, n, algo, p, r, W, I)
+    elif strategy == TILED:
+        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, False, W, I)
+    elif strategy == LAZY9:
+        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, True, W, I)
+    else:
+        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 2, True, W, I)
+    count = _roots(n, mode, ptmin * ptmin, njets, dcut, W, I)
+    _write_event(start, n, count, W, I, out, out_ncon, particle_jet)
+    return count
+
+
+@nb.njit(cache=True)
+def _cluster_block(px, py, pz, e, offsets, d, job, blk, n_blocks, out, out_ncon, particle_jet, counts):
+    """Events blk, blk + n_blocks, ... with one set of work arrays; event ev's jets go to its particles'
+    offset in ``out`` (it has no more jets than particles), their number to counts[ev]."""
     n_events = offsets.shape[0] - 1
-    n_total = offsets[-1]
     max_n = 0
-    for ev in range(n_events):
+    for ev in range(blk, n_events, n_blocks):
         max_n = max(max_n, offsets[ev + 1] - offsets[ev])
-    r2 = r * r
     size = 2 * max_n + 1
-    jx, jy, jz, je = np.empty(size), np.empty(size), np.empty(size), np.empty(size)
-    h_p1 = np.empty(size, np.int64)
-    h_p2 = np.empty(size, np.int64)
-    h_dij, h_max = np.empty(size), np.empty(size)
-    h_jet = np.empty(size, np.int64)
-    rap, phi, mom, nndist, dij = np.empty(size), np.empty(size), np.empty(size), np.empty(size), np.empty(size)
-    nn = np.empty(size, np.int64)
-    bj_jet = np.empty(size, np.int64)
-    roots = np.empty(size, np.int64)
-    tile, nxt, prv = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
-    active, pos = np.empty(size, np.int64), np.empty(size, np.int64)
-    label = np.empty(size, np.int64)
-    out_px, out_py, out_pz, out_e = np.empty(n_total), np.empty(n_total), np.empty(n_total), np.empty(n_total)
-    out_ncon = np.empty(n_total, np.int64)
-    out_offsets = np.zeros(n_events + 1, np.int64)
-    particle_jet = np.full(n_total, -1, np.int64)
-    n_out = 0
-    for ev in range(n_events):
+    W = np.empty((N_FLOAT_ROWS, size))
+    I = np.empty((N_INT_ROWS, size), np.int64)
+    for ev in range(blk, n_events, n_blocks):
         start = offsets[ev]
         n = offsets[ev + 1] - start
         if n > 0:
-            tiled = strategy == TILED or (strategy == BEST and n >= TILED_MIN_N)
-            if tiled:
-                _cluster_history_tiled(px, py, pz, e, start, n, r, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij,
-                                       h_max, h_jet, rap, phi, mom, nn, nndist, dij, tile, nxt, prv, active, pos)
-            else:
-                _cluster_history(px, py, pz, e, start, n, r2, algo, p, jx, jy, jz, je, h_p1, h_p2, h_dij, h_max,
-                                 h_jet, rap, phi, mom, nn, nndist, bj_jet, dij)
-            count = _roots(n, mode, ptmin * ptmin, njets, dcut, jx, jy, h_p1, h_p2, h_max, h_jet, roots)
-            # order jets by decreasing pT (stable on ties: history order)
-            pt2 = np.empty(count)
-            for c in range(count):
-                k = h_jet[roots[c]]
-                pt2[c] = -(jx[k] * jx[k] + jy[k] * jy[k])
-            order = np.argsort(pt2, kind="mergesort")
-            for h in range(2 * n):
-                label[h] = -1
-            for rank in range(count):
-                h = roots[order[rank]]
-                label[h] = rank
-                k = h_jet[h]
-                out_px[n_out + rank], out_py[n_out + rank] = jx[k], jy[k]
-                out_pz[n_out + rank], out_e[n_out + rank] = jz[k], je[k]
-                out_ncon[n_out + rank] = 0
-            # propagate jet labels from roots down to particles (children come after parents)
-            for h in range(2 * n - 1, n - 1, -1):
-                if h_p2[h] >= 0 and label[h] >= 0:
-                    label[h_p1[h]] = label[h]
-                    label[h_p2[h]] = label[h]
-            for i in range(n):
-                particle_jet[start + i] = label[i]
-                if label[i] >= 0:
-                    out_ncon[n_out + label[i]] += 1
-            n_out += count
-        out_offsets[ev + 1] = n_out
-    return (out_px[:n_out].copy(), out_py[:n_out].copy(), out_pz[:n_out].copy(), out_e[:n_out].copy(),
-            out_ncon[:n_out].copy(), out_offsets, particle_jet)
+            counts[ev] = _cluster_event(px, py, pz, e, start, n, d, job, W, I, out, out_ncon, particle_jet)
 
 
-@dataclass
-class Jets:
-    """Jets of many events, CSR: jet arrays sorted by decreasing pT within each event."""
-
-    px: np.ndarray
-    py: np.ndarray
-    pz: np.ndarray
-    e: np.ndarray
-    n_constituents: np.ndarray
-    offsets: np.ndarray
-    particle_jet: np.ndarray  # per input particle: index of its jet in its event, -1 if in none
-
-    def event(self, i: int) -> np.ndarray:
-        """(n_jets, 4) array of (px, py, pz, E) of event i."""
-        s = slice(self.offsets[i], self.offsets[i + 1])
-        return np.column_stack([self.px[s], self.py[s], self.pz[s], self.e[s]])
-
-
-def resolve_algorithm(algorithm: str, p: float | None = None, key: str = "jets.algorithms") -> tuple[int, float]:
-    """Map a config name to (code, exponent); 'genkt' needs p, the named ones fix it."""
-    if algorithm not in ALGORITHMS:
-        raise ConfigError(key, f"unknown jet algorithm '{algorithm}'; choose from {sorted(ALGORITHMS)}")
-    code = ALGORITHMS[algorithm]
-    if code == GENKT:
-        if p is None:
-            raise ConfigError(key, "algorithm 'genkt' needs an exponent p")
-        return code, float(p)
-    return code, EXPONENT[code]
+@nb.njit(cache=True)
+def _pack(offsets, out, out_ncon, counts):
+    """Jets of every event, moved from their particles' offsets into CSR."""
+    n_events = offsets.shape[0] - 1
+    out_offsets = np.zeros(n_events + 1, np.int64)
+    for ev in range(n_events):
+        out_offsets[ev + 1] = out_offsets[ev] + counts[ev]
+    n_out = out_offsets[-1]
+    packed = np.empty((4, n_out))
+    ncon = np.empty(n_out, np.int64)
+    for ev in range(n_events):
+        src, dst = offsets[ev], out_offsets[ev]
+        for c in range(counts[ev]):
+            for q in range(4):
+                packed[q, dst + c] = out[q, src + c]
+            ncon[dst + c] = out_ncon[src + c]
+    return packed, ncon, out_offsets
 
 
-def cluster(
-    px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray, offsets: np.ndarray, algorithm: str, r: float,
-    p: float | None = None, ptmin: float = 0.0, n_jets: int | None = None, dcut: float | None = None,
-    strategy: str = "best",
-) -> Jets:
+@nb.njit(cache=True)
+def _cluster_serial(px, py, pz, e, offsets, d, job, out, out_ncon, particle_jet, counts):
+    """One thread: no threading layer involved, so single-thread timings are exactly that."""
+    _cluster_block(px, py, pz, e, offsets, d, job, 0, 1, out, out_ncon, particle_jet, counts)
+
+
+@nb.njit(cache=True, parallel=True)
+def _cluster_parallel(px, py, pz, e, offsets, d, job, n_blocks, out, out_ncon, particle_jet, counts):
+    """Blocks of events on numba's threads (interleaved events, so blocks cost about the same)."""
+    for blk in nb.prange(n_blocks):
+        _cluster_block(px, py, pz, e, offsets, d, job, blk, n_blocks, out, out_ncon, particle_jet, counts)
+
+
+def cluster(events: Events, definition: JetDefinition, ptmin: float = 0.0, n_jets: int | None = None,
+            dcut: float | None = None, threads: int = 1) -> Jets:
     """Cluster every event; inclusive jets above ``ptmin``, or exclusive ones (``n_jets`` or ``dcut``).
 
     ``dcut`` is in FastJet's units: the d_ij of the chosen algorithm (GeV^2 for kT).
-    ``strategy``: "plain" N^2, "tiled" N^2, or "best" (plain below TILED_MIN_N particles, else tiled).
+    ``threads``: events are clustered in parallel on this many threads (the
+    jets do not depend on it).  Errors name these arguments.
     """
-    if strategy not in STRATEGIES:
-        raise ConfigError("jets.strategy", f"unknown strategy '{strategy}'; choose from {sorted(STRATEGIES)}")
-    if not r > 0:
-        raise ConfigError("jets.radii", f"R must be positive, got {r}")
     if n_jets is not None and dcut is not None:
-        raise ConfigError("jets.exclusive", "give either n_jets or dcut, not both")
-    code, expo = resolve_algorithm(algorithm, p)
+        raise JetArgumentError("n_jets", "give either n_jets or dcut, not both")
+    if not ptmin >= 0:
+        raise JetArgumentError("ptmin", f"must be >= 0, got {ptmin}")
+    if threads < 1:
+        raise JetArgumentError("threads", f"must be >= 1, got {threads}")
     mode, nj, dc = INCLUSIVE, 0, 0.0
     if n_jets is not None:
         if n_jets < 0:
-            raise ConfigError("jets.exclusive.n_jets", f"must be >= 0, got {n_jets}")
+            raise JetArgumentError("n_jets", f"must be >= 0, got {n_jets}")
         mode, nj = EXCLUSIVE_NJETS, int(n_jets)
     elif dcut is not None:
         mode, dc = EXCLUSIVE_DCUT, float(dcut)
-    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (px, py, pz, e)]
-    off = np.ascontiguousarray(offsets, dtype=np.int64)
-    return Jets(*_cluster_all(*arrays, off, float(r), code, expo, mode, float(ptmin), nj, dc, STRATEGIES[strategy]))
+    usable = min(int(threads), nb.config.NUMBA_NUM_THREADS)
+    if usable < threads:
+        log.warning("asked for %d threads, numba has %d (NUMBA_NUM_THREADS)", threads, usable)
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in events.four_momenta()]
+    off = np.ascontiguousarray(events.offsets, dtype=np.int64)
+    n_events = off.size - 1
+    d = (definition.code, definition.p, definition.R, definition.strategy_code)
+    job = (mode, float(ptmin), nj, dc)
+    n_total = int(off[-1])
+    out, out_ncon = np.empty((4, n_total)), np.empty(n_total, np.int64)
+    particle_jet, counts = np.empty(n_total, np.int64), np.zeros(n_events, np.int64)
+    if usable == 1 or n_events < 2:
+        _cluster_serial(*arrays, off, d, job, out, out_ncon, particle_jet, counts)
+    else:
+        nb.set_num_threads(usable)
+        _cluster_parallel(*arrays, off, d, job, min(n_events, 8 * usable), out, out_ncon, particle_jet, counts)
+    packed, ncon, out_offsets = _pack(off, out, out_ncon, counts)
+    return Jets(packed[0], packed[1], packed[2], packed[3], ncon, out_offsets, particle_jet)

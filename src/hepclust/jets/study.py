@@ -1,21 +1,45 @@
-"""The jet study as the workflow runs it: one function per rule."""
+"""The jet study as the workflow runs it: one function per rule.
+
+This is the one boundary between config and library: the library raises
+:class:`JetArgumentError` naming its own argument (``algorithm``, ``R``...),
+and :func:`config_keys` turns it into a :class:`ConfigError` naming the config
+key the value came from.  Ranges, enums and defaults are checked once, by the
+JSON schema; nothing here re-checks them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from hepclust.errors import InputError
-from hepclust.io import read_h5, write_h5
+from hepclust.errors import ConfigError, InputError
 from hepclust.jets import benchmark
-from hepclust.jets.cluster import Jets, cluster
-from hepclust.jets.events import JETS_KIND, read_events, write_events
+from hepclust.jets.cluster import cluster
+from hepclust.jets.definition import JetArgumentError, JetDefinition
+from hepclust.jets.events import Events, concat, read_events, read_jets, write_events, write_jets
 from hepclust.jets.generate import chunk_seed, generate
-from hepclust.jets.reference import fastjet_inclusive
+from hepclust.jets.reference import CppTimer, build_harness, fastjet_inclusive
 from hepclust.jets.validate import compare
+
+log = logging.getLogger(__name__)
+
+# library argument -> config key, for the rules that cluster
+CLUSTER_KEYS = {"algorithm": "jets.algorithms", "R": "jets.radii", "p": "jets.genkt_p", "ptmin": "jets.ptmin"}
+
+
+@contextlib.contextmanager
+def config_keys(keys: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise the library's argument errors as config errors naming the key (``keys``: argument -> key)."""
+    try:
+        yield
+    except JetArgumentError as exc:
+        if exc.argument not in keys:
+            raise
+        raise ConfigError(keys[exc.argument], exc.reason) from exc
 
 
 def generate_chunk(out: str, process: str, settings: Sequence[str], n_events: int, base_seed: int, chunk: int,
@@ -27,35 +51,35 @@ def generate_chunk(out: str, process: str, settings: Sequence[str], n_events: in
 
 
 def cluster_chunk(events_path: str, out: str, algorithm: str, r: float, ptmin: float, p: float | None) -> None:
-    ev = read_events(events_path)
-    jets = cluster(*ev.four_momenta(), ev.offsets, algorithm, r, p=p, ptmin=ptmin)
-    write_h5(out, JETS_KIND, {"px": jets.px, "py": jets.py, "pz": jets.pz, "e": jets.e,
-                              "n_constituents": jets.n_constituents, "offsets": jets.offsets,
-                              "particle_jet": jets.particle_jet},
-             {"algorithm": algorithm, "R": r, "ptmin": ptmin, "p": p, "events": events_path},
-             {"algorithm": algorithm, "R": r, "ptmin": ptmin})
+    """Our inclusive jets of one chunk; the file's provenance records the jet definition and pT_min."""
+    with config_keys(CLUSTER_KEYS):
+        definition = JetDefinition(algorithm, r, p)
+        jets = cluster(read_events(events_path), definition, ptmin=ptmin)
+    write_jets(out, jets, {**definition.params(), "ptmin": ptmin, "events": events_path},
+               {"algorithm": algorithm, "R": r, "ptmin": ptmin})
 
 
-def read_jets(path: str) -> tuple[Jets, dict[str, Any]]:
-    data, attrs = read_h5(path, JETS_KIND, required=("px", "py", "pz", "e", "offsets", "particle_jet"))
-    return Jets(data["px"], data["py"], data["pz"], data["e"], data["n_constituents"], data["offsets"],
-                data["particle_jet"]), attrs
-
-
-def validation_table(pairs: Sequence[tuple[str, str, str]], p: float | None) -> pd.DataFrame:
-    """For each (process, events file, jets file): cluster the events with FastJet and compare jet by jet."""
+def validation_table(jets_by_process: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Each jets file compared jet by jet with FastJet on its events, using the events file, jet definition
+    and pT_min recorded in its provenance (so nothing is taken from the config a second time)."""
     rows = []
-    for process, ev_path, jets_path in pairs:
-        ev = read_events(ev_path)
-        ours, attrs = read_jets(jets_path)
-        if ours.offsets.size != ev.offsets.size:
-            raise InputError(jets_path, f"has {ours.offsets.size - 1} events, {ev_path} has {ev.n_events}")
-        ref = fastjet_inclusive(*ev.four_momenta(), ev.offsets, attrs["algorithm"], attrs["R"], p, attrs["ptmin"])
-        c = compare(ours, ref)
-        rows.append({"process": process, "file": jets_path, "algorithm": attrs["algorithm"], "R": attrs["R"],
-                     "ptmin": attrs["ptmin"], **c.__dict__})
-    table = pd.DataFrame(rows)
-    return table
+    for process, paths in jets_by_process.items():
+        for path in paths:
+            ours, attrs = read_jets(path)
+            try:
+                definition = JetDefinition.from_params(attrs["params"])
+                ptmin = float(attrs["params"]["ptmin"])
+                events_path = attrs["params"]["events"]
+            except (KeyError, JetArgumentError) as exc:
+                raise InputError(path, f"provenance lacks a valid jet definition, ptmin or events ({exc})") from exc
+            ev = read_events(events_path)
+            if ours.n_events != ev.n_events:
+                raise InputError(path, f"has {ours.n_events} events, {events_path} has {ev.n_events}")
+            ref = fastjet_inclusive(*ev.four_momenta(), ev.offsets, definition, ptmin)
+            c = compare(ours, ref)
+            rows.append({"process": process, "file": path, "algorithm": definition.algorithm, "R": definition.R,
+                         "ptmin": ptmin, **c.__dict__})
+    return pd.DataFrame(rows)
 
 
 def summarise_validation(table: pd.DataFrame) -> pd.DataFrame:
@@ -67,19 +91,43 @@ def summarise_validation(table: pd.DataFrame) -> pd.DataFrame:
     return agg.reset_index()
 
 
-def benchmark_table(events_paths: Mapping[str, Sequence[str]], algorithms: Sequence[str], r: float, repeats: int,
-                    multiplicities: Sequence[int], seed: int) -> pd.DataFrame:
-    """Per-event times on the generated events (per process) and on synthetic events of fixed N."""
-    rows = []
-    for process, paths in events_paths.items():
-        evs = [read_events(p) for p in paths]
-        px, py, pz, e = (np.concatenate([getattr(v, c) for v in evs]) for c in ("px", "py", "pz", "e"))
-        mult = np.concatenate([v.multiplicity() for v in evs])
-        off = np.concatenate([[0], np.cumsum(mult)])
-        for algorithm in algorithms:
-            res = benchmark.time_both(px, py, pz, e, off, algorithm, r, repeats)
-            rows.append({"source": process, "multiplicity": float(np.mean(mult)), "n_events": mult.size,
-                         "algorithm": algorithm, "R": r, **res})
-    for algorithm in algorithms:
-        rows.extend(benchmark.scaling_table(multiplicities, algorithm, r, repeats, seed).to_dict("records"))
+def benchmark_table(events: Mapping[str, Sequence[str]], algorithms: Sequence[str], radii: Sequence[float],
+                    repeats: int, multiplicities: Sequence[int], scaling_algorithm: str, large_n_repeats: int,
+                    particles_per_point: int, seed: int, threads: int, build_dir: str) -> pd.DataFrame:
+    """Ours vs FastJet (C++ core, and awkward interface) per process and on synthetic events of fixed N.
+
+    ``events``: process -> its event files.  Per process and (algorithm, R):
+    seconds per event single-threaded, and events/s on ``threads`` threads vs
+    FastJet C++ on one.  Synthetic: ``scaling_algorithm`` at every R and
+    multiplicity.  Without a C++ compiler the C++ columns are NaN and
+    ``reference`` says the ratio is against the awkward interface.
+    """
+    binary = build_harness(build_dir)
+    if binary is None:
+        log.warning("no C++ compiler found (CXX, g++, c++, clang++): timing FastJet through its awkward interface "
+                    "only; column 'reference' says so")
+    rows: list[dict[str, object]] = []
+    with contextlib.ExitStack() as stack:
+        cpp = stack.enter_context(CppTimer(binary, build_dir)) if binary is not None else None
+        for process, paths in events.items():
+            ev: Events = concat([read_events(p) for p in paths])
+            if cpp is not None:
+                cpp.load(*ev.four_momenta(), ev.offsets)
+            for algorithm in algorithms:
+                for r in radii:
+                    with config_keys({"algorithm": "jets.benchmark.algorithms", "R": "jets.benchmark.radii"}):
+                        definition = JetDefinition(algorithm, r)
+                    t = benchmark.time_both(ev, definition, repeats, cpp)
+                    row = {"source": process, "multiplicity": float(ev.multiplicity().mean()),
+                           "n_events": ev.n_events, "algorithm": algorithm, "R": r, "repeats": repeats, **t.row(),
+                           **benchmark.throughput(ev, definition, threads, repeats, cpp)}
+                    log.info("%s %s: ours/C++ %.3f, ours/awkward %.3f, FastJet strategy %s; %d threads: %.0f "
+                             "events/s = %.2f x FastJet C++", process, definition, row["ratio_cpp"],
+                             row["ratio_awkward"], t.strategy, threads, row["ours_parallel_events_per_s"],
+                             row["parallel_speedup_vs_fastjet"])
+                    rows.append(row)
+        for r in radii:
+            definition = JetDefinition(scaling_algorithm, r)
+            rows.extend(benchmark.scaling_rows(multiplicities, definition, repeats, large_n_repeats,
+                                               particles_per_point, seed, cpp))
     return pd.DataFrame(rows)

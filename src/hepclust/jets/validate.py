@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
-from hepclust.jets.cluster import Jets
+from hepclust.jets.events import Jets
 from hepclust.jets.kinematics import rap_phi_pt
 
 PT_RTOL = 1e-7

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hepclust.jets.cluster import Jets
+from hepclust.jets.events import Jets
 from hepclust.jets.kinematics import mass, rap_phi_pt
 from hepclust.plotting.common import cluster_colors
 
@@ -84,23 +84,42 @@ def event_displays(px, py, pz, e, pid, labels_by_alg: Mapping[str, np.ndarray], 
 
 @_hep_style
 def benchmark_plot(table: pd.DataFrame) -> Figure:
-    """Time per event vs multiplicity, ours and FastJet, with the ratio underneath."""
-    fig, (ax, axr) = plt.subplots(2, 1, figsize=(9, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
-    for alg, sub in table[table["source"] == "synthetic"].groupby("algorithm", sort=False):
-        sub = sub.sort_values("multiplicity")
-        line = ax.plot(sub["multiplicity"], sub["ours_s_per_event"] * 1e3, "o-", label=f"hepclust {alg}")[0]
-        ax.plot(sub["multiplicity"], sub["fastjet_s_per_event"] * 1e3, "s--", color=line.get_color(),
-                label=f"FastJet {alg}")
-        axr.plot(sub["multiplicity"], sub["ratio"], "o-", color=line.get_color())
+    """Time per event vs multiplicity, one column per R: ours, FastJet's C++ core and FastJet through awkward,
+    with the ratios ours / FastJet underneath.  Stars: Pythia events (mean multiplicity)."""
+    radii = sorted(table["R"].unique())
+    fig, axes = plt.subplots(2, len(radii), figsize=(9 * len(radii), 8), sharex=True, squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 1.3]})
+    synth = table[table["source"] == "synthetic"]
     real = table[table["source"] != "synthetic"]
-    ax.scatter(real["multiplicity"], real["ours_s_per_event"] * 1e3, marker="*", s=120, c="k", zorder=5,
-               label="hepclust, Pythia events")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_ylabel("time per event [ms]")
-    ax.legend(fontsize=11)
-    axr.axhline(1, color="k", lw=1)
-    axr.set_xlabel("particles per event")
-    axr.set_ylabel("ours / FastJet")
+    for col, r in enumerate(radii):
+        ax, axr = axes[0, col], axes[1, col]
+        for alg, sub in synth[synth["R"] == r].groupby("algorithm", sort=False):
+            sub = sub.sort_values("multiplicity")
+            line = ax.plot(sub["multiplicity"], sub["ours_s_per_event"] * 1e3, "o-", label=f"hepclust {alg}")[0]
+            c = line.get_color()
+            if sub["fastjet_cpp_s_per_event"].notna().any():
+                ax.plot(sub["multiplicity"], sub["fastjet_cpp_s_per_event"] * 1e3, "s--", color=c,
+                        label=f"FastJet C++ {alg}")
+                axr.plot(sub["multiplicity"], sub["ratio_cpp"], "o-", color=c, label="ours / FastJet C++")
+            ax.plot(sub["multiplicity"], sub["fastjet_awkward_s_per_event"] * 1e3, "^:", color=c, alpha=0.6,
+                    label=f"FastJet awkward {alg}")
+            axr.plot(sub["multiplicity"], sub["ratio_awkward"], "^:", color=c, alpha=0.6,
+                     label="ours / FastJet awkward")
+        rr = real[real["R"] == r]
+        ax.scatter(rr["multiplicity"], rr["ours_s_per_event"] * 1e3, marker="*", s=120, c="k", zorder=5,
+                   label="hepclust, Pythia events")
+        if rr["fastjet_cpp_s_per_event"].notna().any():
+            ax.scatter(rr["multiplicity"], rr["fastjet_cpp_s_per_event"] * 1e3, marker="*", s=120,
+                       facecolors="none", edgecolors="k", zorder=5, label="FastJet C++, Pythia events")
+        axr.scatter(rr["multiplicity"], rr["ratio"], marker="*", s=80, c="k", zorder=5)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"R = {r:g}", fontsize=16)
+        ax.set_ylabel("time per event [ms]")
+        ax.legend(fontsize=10)
+        axr.axhline(1, color="k", lw=1)
+        axr.set_xlabel("particles per event")
+        axr.set_ylabel("ours / FastJet")
+        axr.legend(fontsize=9)
     fig.tight_layout()
     return fig

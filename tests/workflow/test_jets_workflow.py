@@ -1,0 +1,47 @@
+"""The jet study end to end on the tiny config: the benchmark's columns, and which jobs a jets config change reruns."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pandas as pd
+import pytest
+
+from hepclust.jets.reference import find_compiler
+
+from .conftest import copy_workflow, edit_config, planned_jobs, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_benchmark_compares_with_fastjet_cpp_and_awkward(finished_run):
+    b = pd.read_csv(finished_run / "results/jets/benchmark.csv")
+    expected = "fastjet C++" if find_compiler() else "fastjet awkward (no C++ compiler)"
+    assert (b["reference"] == expected).all()
+    assert (b["fastjet_awkward_s_per_event"] > 0).all() and (b["ratio_awkward"] > 0).all()
+    if find_compiler():
+        assert (b["fastjet_cpp_s_per_event"] > 0).all() and (b["ratio"] == b["ratio_cpp"]).all()
+        assert b["fastjet_strategy"].str.contains("N2").all()
+    pythia = b[b["source"] != "synthetic"]
+    assert set(pythia["algorithm"]) == {"antikt", "kt", "cambridge"} and set(pythia["R"]) == {0.4, 1.0}
+    assert (pythia["threads"] == 2).all() and (pythia["ours_parallel_events_per_s"] > 0).all()
+    synthetic = b[b["source"] == "synthetic"]
+    assert sorted(synthetic["multiplicity"].unique()) == [100, 300]
+
+
+def _rerun_plan(finished_run, tmp_path, change) -> set[tuple[str, str]]:
+    work = copy_workflow(tmp_path)
+    subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
+                   check=True)
+    edit_config(work / "tiny.yaml", change)
+    return planned_jobs(snakemake(work, "-n").stdout)
+
+
+def test_changing_the_benchmark_config_reruns_only_the_benchmark(finished_run, tmp_path):
+    jobs = _rerun_plan(finished_run, tmp_path, lambda c: c["jets"]["benchmark"].update({"repeats": 3}))
+    assert {r for r, _ in jobs} == {"jets_benchmark", "all"}
+
+
+def test_changing_ptmin_reclusters_and_revalidates_but_does_not_regenerate(finished_run, tmp_path):
+    jobs = _rerun_plan(finished_run, tmp_path, lambda c: c["jets"].update({"ptmin": 30.0}))
+    assert {r for r, _ in jobs} == {"jets_cluster", "jets_validate", "jets_physics", "jets_event_display", "all"}
