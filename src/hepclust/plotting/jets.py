@@ -49,10 +49,14 @@ def physics_panels(jets_by_process: Mapping[str, Jets], label: str) -> Figure:
             v = _per_event(jets, values, rank)
             ax.hist(v, bins=30, range=(0, 800) if ax is not axes[3] else (0, 150), histtype="step", density=True,
                     label=process, lw=2)
-    for ax, xl in zip(axes, ("number of jets", "leading jet $p_T$ [GeV]", "subleading jet $p_T$ [GeV]",
-                             "leading jet mass [GeV]")):
+    labels = (("number of jets", "fraction of events"),
+              ("leading jet $p_T$ [GeV]", "fraction of events / GeV"),
+              ("subleading jet $p_T$ [GeV]", "fraction of events / GeV"),
+              ("leading jet mass [GeV]", "fraction of events / GeV"))
+    for ax, (xl, yl) in zip(axes, labels):
         ax.set_xlabel(xl)
-        ax.set_ylabel("normalised")
+        ax.set_ylabel(yl)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(5))  # mplhep's large fonts crowd the default ticks
         ax.legend(fontsize=12)
     fig.suptitle(label, fontsize=16)
     fig.tight_layout()
@@ -75,7 +79,7 @@ def event_displays(px, py, pz, e, pid, labels_by_alg: Mapping[str, np.ndarray], 
         ax.set_xlim(-5, 5)
         ax.set_ylim(0, 2 * np.pi)
         ax.set_xlabel("rapidity $y$")
-        ax.set_ylabel(r"$\phi$")
+        ax.set_ylabel(r"azimuth $\phi$ [rad]")
         ax.set_title(f"{alg}, R = {r}: {int(lab.max()) + 1 if lab.size else 0} jets", fontsize=14)
     fig.suptitle(title, fontsize=14)
     fig.tight_layout()
@@ -119,7 +123,7 @@ def benchmark_plot(table: pd.DataFrame) -> Figure:
         ax.legend(fontsize=10)
         axr.axhline(1, color="k", lw=1)
         axr.set_xlabel("particles per event")
-        axr.set_ylabel("ours / FastJet")
+        axr.set_ylabel("time ours / FastJet")
         axr.legend(fontsize=9)
     fig.tight_layout()
     return fig
