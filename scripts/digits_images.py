@@ -1,5 +1,5 @@
 """Rule digits_images: scikit-learn's digits as a one-shard image set for the external benchmark."""
-from hepclust.datasets.digits import digits_to_file
+from hepclust.images.digits import digits_to_file
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):

@@ -181,13 +181,7 @@ def _cluster_plain(px, py, pz, e, start, n, algo, p, r, W, I):
         bj_jet[i] = i
     for a in range(1, n):
         for b in range(a):
-            d = _dist(rap, phi, a, b)
-            if d < nndist[a]:
-                nndist[a] = d
-                nn[a] = b
-            if d < nndist[b]:
-                nndist[b] = d
-                nn[b] = a
+            _pair(rap, phi, nn, nndist, a, b)
     for i in range(n):
         dij[i] = _dij(mom, nn, nndist, i)
 
