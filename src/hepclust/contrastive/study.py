@@ -62,28 +62,6 @@ def check_config(contrastive: Mapping[str, Any]) -> None:
                               "contrastive.distributed (nodes x ranks_per_node)")
 
 
-def train_resources(distributed: Mapping[str, Any]) -> dict[str, Any]:
-    """Snakemake resources of contrastive_train: one rank per GPU.
-
-    With more than one rank the job is an ``mpi`` job for the SLURM executor
-    plugin: its batch script runs the rule itself (no ``srun -n1`` around it),
-    and the rule starts the ranks with srun + torchrun.  ``tasks_per_gpu`` keeps
-    the plugin from turning ``tasks`` into ``--ntasks-per-gpu``.
-    """
-    world = int(distributed["nodes"]) * int(distributed["ranks_per_node"])
-    res: dict[str, Any] = {"gpu": world, "mem_mb": 16000, "runtime": 720}
-    if world > 1:
-        res |= {"nodes": int(distributed["nodes"]), "tasks": world, "tasks_per_gpu": 1,
-                "cpus_per_task": int(distributed["cpus_per_rank"]), "mpi": "srun"}
-    return res
-
-
-def contrastive_targets(imagesets: list[str]) -> list[str]:
-    """Final outputs of the contrastive study for rule all."""
-    return [f"results/contrastive/{s}/{f}" for s in imagesets
-            for f in ("metrics.csv", "embedding.png", "gallery.png", "training.png")]
-
-
 def _check_batch(cfg: TrainConfig, key: str, n_images: int, manifest: str, world_size: int) -> None:
     if cfg.batch_size > n_images:
         raise ConfigError(f"{key}.batch_size", f"{cfg.batch_size} is larger than the {n_images} images of {manifest}")

@@ -1,0 +1,33 @@
+"""What the rule files need when Snakemake parses the workflow, without importing torch.
+
+Every SLURM job's own Snakemake parses the workflow again (twice: the batch script's and the job step's),
+so what the ``.smk`` files import at parse time costs seconds per job.  The config check, which needs the
+trainer's config classes (and so torch), runs only in the main Snakemake (``contrastive.smk``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def train_resources(distributed: Mapping[str, Any]) -> dict[str, Any]:
+    """Snakemake resources of contrastive_train: one rank per GPU.
+
+    With more than one rank the job is an ``mpi`` job for the SLURM executor
+    plugin: its batch script runs the rule itself (no ``srun -n1`` around it),
+    and the rule starts the ranks with srun + torchrun.  ``tasks_per_gpu`` keeps
+    the plugin from turning ``tasks`` into ``--ntasks-per-gpu``.
+    """
+    world = int(distributed["nodes"]) * int(distributed["ranks_per_node"])
+    res: dict[str, Any] = {"gpu": world, "mem_mb": 16000, "runtime": 720}
+    if world > 1:
+        res |= {"nodes": int(distributed["nodes"]), "tasks": world, "tasks_per_gpu": 1,
+                "cpus_per_task": int(distributed["cpus_per_rank"]), "mpi": "srun"}
+    return res
+
+
+def contrastive_targets(imagesets: list[str]) -> list[str]:
+    """Final outputs of the contrastive study for rule all."""
+    return [f"results/contrastive/{s}/{f}" for s in imagesets
+            for f in ("metrics.csv", "embedding.png", "gallery.png", "training.png")]
