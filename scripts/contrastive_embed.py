@@ -1,7 +1,8 @@
-"""Rule contrastive_embed: latent vectors and cluster probabilities of the held-out images."""
+"""Rule contrastive_embed: encoder features, latent and cluster head of the held-out and training images."""
 from hepclust.contrastive.study import run_embedding
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):
-    run_embedding(snakemake.input.model, snakemake.input.images, snakemake.output[0], snakemake.params.device,
-                  snakemake.threads, snakemake.params.workers)
+    i, p = snakemake.input, snakemake.params
+    run_embedding(i.model, i.train_images, i.images, snakemake.output[0], p.device, snakemake.threads, p.workers,
+                  p.views, p.seed)

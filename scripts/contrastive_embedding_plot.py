@@ -6,6 +6,6 @@ from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):
     p = snakemake.params
-    e = embeddings_2d(snakemake.input[0], p.perplexity, p.umap_neighbors, p.seed)
+    e = embeddings_2d(snakemake.input.embedding, snakemake.input.scan, p.perplexity, p.umap_neighbors, p.seed)
     fig = embedding_scatter({"t-SNE": e["tsne"], "UMAP": e["umap"]}, e["labels"], e["cluster"], e["class_names"])
     save_figure(fig, snakemake.output[0])

@@ -1,4 +1,4 @@
-"""Rule contrastive_evaluate: clusters and baselines vs truth, contingency and gallery."""
+"""Rule contrastive_evaluate: the clusterer, its ceilings and baselines vs truth; head choice, contingency, gallery."""
 from hepclust.contrastive.study import evaluate, write_tables
 from hepclust.plotting.common import save_figure
 from hepclust.plotting.contrastive import contingency, gallery
@@ -6,9 +6,9 @@ from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]) as log:
     p, out = snakemake.params, snakemake.output
-    res = evaluate(snakemake.input.embedding, snakemake.input.images, p.baseline, p.seed,
-                   extra_baselines=p.extra_baselines)
-    write_tables(out.metrics, out.per_cluster, res)
+    i = snakemake.input
+    res = evaluate(i.embedding, i.scan, i.supervised, i.images, p.baseline, p.seed, extra_baselines=p.extra_baselines)
+    write_tables(out.metrics, out.per_cluster, out.heads, res)
     save_figure(contingency(res["labels"], res["cluster"], res["class_names"]), out.contingency)
     save_figure(gallery(res["images"], res["cluster"], res["labels"], res["class_names"], p.per_cluster, p.seed),
                 out.gallery)

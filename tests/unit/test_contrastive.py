@@ -165,11 +165,20 @@ def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
     assert [r["epoch"] for r in hist] == [0.0, 1.0, 2.0, 3.0]
 
 
-def test_embed_returns_latent_and_probabilities_per_image_in_order(tmp_path):
+def test_embed_returns_features_latent_probabilities_and_views_per_image_in_order(tmp_path):
     m = ContrastiveClusterer(3, 8).eval()
     images = _toy_images(10, 3)
-    z, p = embed(m, write_set(tmp_path, images, 3), torch.device("cpu"), batch_size=4, workers=1)
-    assert z.shape == (10, 8) and p.shape == (10, 3)
+    path = write_set(tmp_path, images, 3)
+    out = embed(m, path, torch.device("cpu"), batch_size=4, workers=1, views=2, augment_cfg=AugmentConfig(), seed=3)
+    assert out["latent"].shape == (10, 8) and out["probabilities"].shape == (10, 3)
+    assert out["features"].shape == (10, m.encoder.out_dim) and out["view_features"].shape == (2, 10, m.encoder.out_dim)
     with torch.no_grad():  # the same as the model on the images held in memory, in the same order
+        h_ref = m.encoder(log_charge(torch.from_numpy(images)[:, None]))
         z_ref, _ = m(log_charge(torch.from_numpy(images)[:, None]))
-    assert torch.allclose(torch.from_numpy(z), z_ref, atol=1e-5)
+    assert torch.allclose(torch.from_numpy(out["latent"]), z_ref, atol=1e-5)
+    assert torch.allclose(torch.from_numpy(out["features"]), h_ref, atol=1e-5)
+    # augmented views differ from the image and from each other, and are reproducible from the seed
+    assert not np.allclose(out["view_features"][0], out["features"])
+    assert not np.allclose(out["view_features"][0], out["view_features"][1])
+    again = embed(m, path, torch.device("cpu"), batch_size=4, views=2, augment_cfg=AugmentConfig(), seed=3)
+    np.testing.assert_array_equal(again["view_features"], out["view_features"])

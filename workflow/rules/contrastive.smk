@@ -50,6 +50,7 @@ rule contrastive_train:
 rule contrastive_embed:
     input:
         model="results/contrastive/{imageset}/model.pt",
+        train_images=lambda w: SOURCES[w.imageset]["train"],
         images=lambda w: SOURCES[w.imageset]["test"],
     output:
         "results/contrastive/{imageset}/embedding.h5",
@@ -61,13 +62,61 @@ rule contrastive_embed:
     params:
         device=CONTRASTIVE["device"],
         workers=CONTRASTIVE["loader_workers"],
+        views=CONTRASTIVE["scan"]["views"],
+        seed=config["seed"],
     script:
         "../../scripts/contrastive_embed.py"
+
+
+rule contrastive_scan:
+    """Second stage: SCAN heads on the frozen encoder's features; the label-free pick (seconds on a CPU)."""
+    input:
+        "results/contrastive/{imageset}/embedding.h5",
+    output:
+        "results/contrastive/{imageset}/scan.h5",
+    log:
+        "logs/contrastive/{imageset}/scan.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 1
+    params:
+        scan=canonical({**CONTRASTIVE["scan"], "seed": config["seed"]}),
+    script:
+        "../../scripts/contrastive_scan.py"
+
+
+rule contrastive_supervised:
+    """The ceiling that uses labels: the same encoder trained supervised on the same training images."""
+    input:
+        train_images=lambda w: SOURCES[w.imageset]["train"],
+        images=lambda w: SOURCES[w.imageset]["test"],
+    output:
+        "results/contrastive/{imageset}/supervised.h5",
+    log:
+        "logs/contrastive/{imageset}/supervised.log",
+    benchmark:
+        "benchmarks/contrastive/{imageset}/supervised.tsv"
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=120,
+    params:
+        train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
+        reference=canonical(CONTRASTIVE["reference"]),
+        device=CONTRASTIVE["device"],
+        seed=config["seed"],
+    script:
+        "../../scripts/contrastive_supervised.py"
 
 
 rule contrastive_evaluate:
     input:
         embedding="results/contrastive/{imageset}/embedding.h5",
+        scan="results/contrastive/{imageset}/scan.h5",
+        supervised="results/contrastive/{imageset}/supervised.h5",
         images=lambda w: SOURCES[w.imageset]["test"],
     output:
         metrics=report(
@@ -83,6 +132,13 @@ rule contrastive_evaluate:
             category="4 contrastive",
             subcategory="{imageset}",
             labels={"imageset": "{imageset}", "table": "per-cluster purity"},
+        ),
+        heads=report(
+            "results/contrastive/{imageset}/heads.csv",
+            caption="../report/contrastive_heads.rst",
+            category="4 contrastive",
+            subcategory="{imageset}",
+            labels={"imageset": "{imageset}", "table": "label-free head choice"},
         ),
         contingency=report(
             "results/contrastive/{imageset}/contingency.png",
@@ -116,7 +172,8 @@ rule contrastive_evaluate:
 
 rule contrastive_embedding_plot:
     input:
-        "results/contrastive/{imageset}/embedding.h5",
+        embedding="results/contrastive/{imageset}/embedding.h5",
+        scan="results/contrastive/{imageset}/scan.h5",
     output:
         report(
             "results/contrastive/{imageset}/embedding.png",
@@ -170,3 +227,58 @@ rule contrastive_streaming_benchmark:
         workers=CONTRASTIVE["loader_workers"],
     script:
         "../../scripts/contrastive_streaming_benchmark.py"
+
+
+rule contrastive_stability_seed:
+    """One seed of the stability benchmark (train, embed, SCAN, score; the model is not kept)."""
+    input:
+        train_images=lambda w: SOURCES[w.imageset]["train"],
+        images=lambda w: SOURCES[w.imageset]["test"],
+    output:
+        "results/contrastive/stability/{imageset}/seed_{seed}.csv",
+    log:
+        "logs/contrastive/stability/{imageset}/seed_{seed}.log",
+    benchmark:
+        "benchmarks/contrastive/stability/{imageset}/seed_{seed}.tsv"
+    retries: 3
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=720,
+    params:
+        train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
+        scan=canonical(CONTRASTIVE["scan"]),
+        baseline=canonical(CONTRASTIVE["baseline"]),
+        device=CONTRASTIVE["device"],
+        workers=CONTRASTIVE["loader_workers"],
+        extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
+        checkpoint=lambda w: f"results/contrastive/stability/{w.imageset}/seed_{w.seed}.checkpoint.pt",
+    script:
+        "../../scripts/contrastive_stability_seed.py"
+
+
+rule contrastive_stability:
+    """Not part of `all` (each seed is a full training): snakemake --cores all results/contrastive/stability.csv"""
+    input:
+        expand(
+            "results/contrastive/stability/{imageset}/seed_{seed}.csv",
+            imageset=IMAGESETS,
+            seed=CONTRASTIVE["stability"]["seeds"],
+        ),
+    output:
+        summary=report(
+            "results/contrastive/stability.csv",
+            caption="../report/contrastive_stability.rst",
+            category="4 contrastive",
+            labels={"table": "stability over seeds"},
+        ),
+        per_seed="results/contrastive/stability_per_seed.csv",
+    log:
+        "logs/contrastive/stability.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    script:
+        "../../scripts/contrastive_stability.py"

@@ -32,15 +32,19 @@ class Encoder(nn.Module):
 class ContrastiveClusterer(nn.Module):
     """Encoder + instance projection (to a latent_dim space) + cluster head (softmax over K)."""
 
-    def __init__(self, n_clusters: int, latent_dim: int = 64, in_channels: int = 1) -> None:
+    def __init__(self, n_clusters: int, latent_dim: int = 64, in_channels: int = 1,
+                 channels: tuple[int, ...] = ENCODER_CHANNELS) -> None:
         super().__init__()
-        self.encoder = Encoder(in_channels)
+        self.encoder = Encoder(in_channels, tuple(channels))
         d = self.encoder.out_dim
         self.instance_head = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True), nn.Linear(d, latent_dim))
         self.cluster_head = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True), nn.Linear(d, n_clusters))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(L2-normalised instance embedding, cluster probabilities)."""
-        h = self.encoder(x)
+    def heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encoder features -> (L2-normalised instance embedding, cluster probabilities)."""
         z = nn.functional.normalize(self.instance_head(h), dim=1)
         return z, torch.softmax(self.cluster_head(h), dim=1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(L2-normalised instance embedding, cluster probabilities)."""
+        return self.heads(self.encoder(x))

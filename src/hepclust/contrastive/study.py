@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,23 +19,29 @@ from torch.distributed import destroy_process_group
 
 from hepclust import embed as embedding
 from hepclust import metrics
-from hepclust.contrastive import baselines
+from hepclust.contrastive import baselines, references
 from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
+from hepclust.contrastive.scan import ScanConfig, train_heads
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import read_h5, write_csv, write_h5
+from hepclust.plotting.summary import CLUSTERER
 from hepclust.images import read_image_set
 
 log = logging.getLogger(__name__)
 
 EMBEDDING_KIND = "contrastive_embedding"
+EMBEDDING_DATASETS = ("latent", "features", "probabilities", "cluster", "labels", "train_features", "train_latent",
+                      "train_view_features", "train_labels")
+SCAN_KIND = "scan_clusters"
+SUPERVISED_KIND = "supervised_reference"
 
 
 def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
     """Config mapping -> TrainConfig; unknown augmentation keys are a config error naming the key."""
-    p = dict(params)
+    p = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     aug = p.pop("augment", {})
     try:
         aug_cfg = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in aug.items()})
@@ -115,46 +121,126 @@ def train_rank(args: Mapping[str, Any]) -> None:
         destroy_process_group()
 
 
-def run_embedding(model_path: str, manifest: str, out: str, device: str, threads: int, workers: int) -> None:
+def embed_sets(model: torch.nn.Module, cfg: TrainConfig, train_set: ShardedImages, test_set: ShardedImages,
+               dev: torch.device, workers: int, views: int, seed: int) -> dict[str, np.ndarray]:
+    """Everything the later stages read: the held-out images' features, latent, cluster head and labels, and
+    the training images' features, latent, ``views`` augmented views and labels (the latter for the probe only)."""
+    tr = embed(model, train_set, dev, workers=workers, views=views, augment_cfg=cfg.augment, seed=seed)
+    te = embed(model, test_set, dev, workers=workers)
+    return {**te, "cluster": te["probabilities"].argmax(1), "labels": test_set.labels(),
+            **{f"train_{k}": v for k, v in tr.items() if k != "probabilities"}, "train_labels": train_set.labels()}
+
+
+def run_embedding(model_path: str, train_manifest: str, test_manifest: str, out: str, device: str, threads: int,
+                  workers: int, views: int, seed: int) -> None:
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     model, cfg = load_model(model_path, dev)
-    dataset = ShardedImages(manifest)
-    z, p = embed(model, dataset, dev, workers=workers)
-    write_h5(out, EMBEDDING_KIND, {"latent": z, "probabilities": p, "cluster": p.argmax(1),
-                                   "labels": dataset.labels()},
-             {"model": model_path, "images": manifest, "config": cfg.as_dict()},
-             {"class_names": list(dataset.manifest.class_names)})
+    test_set = ShardedImages(test_manifest)
+    data = embed_sets(model, cfg, ShardedImages(train_manifest), test_set, dev, workers, views, seed)
+    write_h5(out, EMBEDDING_KIND, data,
+             {"model": model_path, "train_images": train_manifest, "images": test_manifest, "views": views,
+              "seed": seed, "config": cfg.as_dict()},
+             {"class_names": list(test_set.manifest.class_names)})
 
 
 def read_embedding(path: str) -> dict[str, Any]:
-    data, attrs = read_h5(path, EMBEDDING_KIND, required=("latent", "probabilities", "cluster", "labels"))
+    data, attrs = read_h5(path, EMBEDDING_KIND, required=EMBEDDING_DATASETS)
     data["class_names"] = json.loads(attrs["class_names"])
     return data
 
 
-def _scores(name: str, y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+def scan_config(params: Mapping[str, Any], n_clusters: int, key: str = "contrastive.scan") -> ScanConfig:
+    p = {k: v for k, v in params.items() if k not in ("views", "overcluster")}
+    try:
+        return ScanConfig(n_clusters=n_clusters, **p)
+    except TypeError as exc:
+        raise ConfigError(key, str(exc)) from exc
+
+
+def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
+               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """SCAN heads for K = n_clusters and for the over-clustering K, each with its label-free pick: the
+    held-out images' probabilities under every head, the heads' losses, and the picked head's clusters."""
+    n_clusters = int(emb["probabilities"].shape[1])
+    views, feats = torch.from_numpy(emb["train_view_features"]), torch.from_numpy(emb["train_features"])
+    latent, test = torch.from_numpy(emb["train_latent"]), torch.from_numpy(emb["features"])
+    data: dict[str, np.ndarray] = {}
+    attrs: dict[str, Any] = {}
+    for name, k in (("", n_clusters), ("overcluster_", int(params["overcluster"]))):
+        cfg = scan_config(params, k)
+        if cfg.neighbours >= feats.shape[0]:
+            raise ConfigError("contrastive.scan.neighbours",
+                              f"{cfg.neighbours} neighbours need more than the {feats.shape[0]} training images")
+        res = train_heads(views, feats, latent, cfg)
+        with torch.no_grad():
+            probs = res.heads(test).numpy()
+        data |= {f"{name}probabilities": probs, f"{name}cluster": probs[res.chosen].argmax(1),
+                 f"{name}loss": res.losses, f"{name}consistency": res.consistency, f"{name}entropy": res.entropy}
+        attrs[f"{name}chosen"] = res.chosen
+        log.info("SCAN K=%d: head losses %s, label-free pick: head %d", k, np.round(res.losses, 4), res.chosen)
+    return data, attrs
+
+
+def run_scan(embedding_path: str, out: str, params: Mapping[str, Any], threads: int) -> None:
+    torch.set_num_threads(max(1, threads))
+    data, attrs = scan_stage(read_embedding(embedding_path), params)
+    write_h5(out, SCAN_KIND, data, {"embedding": embedding_path, **dict(params)}, attrs)
+
+
+def read_scan(path: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    return read_h5(path, SCAN_KIND, required=("probabilities", "cluster", "loss", "overcluster_probabilities", "overcluster_cluster"))
+
+
+def run_supervised(train_manifest: str, test_manifest: str, out: str, train_params: Mapping[str, Any],
+                   reference: Mapping[str, Any], key: str, device: str, threads: int, seed: int) -> None:
+    """The supervised reference (labels used): same encoder, same training images; held-out predictions."""
+    torch.set_num_threads(max(1, threads))
+    cfg = train_config(train_params, key)
+    tr_images, tr_labels, names = read_image_set(train_manifest)
+    te_images, te_labels, _ = read_image_set(test_manifest)
+    pred = references.train_supervised(
+        torch.from_numpy(tr_images)[:, None], tr_labels, torch.from_numpy(te_images)[:, None], len(names),
+        cfg.channels, (cfg.augment.flip_x, cfg.augment.flip_y), int(reference["epochs"]),
+        int(reference["batch_size"]), float(reference["max_learning_rate"]), seed, pick_device(device))
+    write_h5(out, SUPERVISED_KIND, {"prediction": pred, "labels": te_labels},
+             {"train_images": train_manifest, "images": test_manifest, **dict(reference), "seed": seed,
+              "channels": list(cfg.channels)})
+
+
+def _scores(name: str, y: np.ndarray, pred: np.ndarray, uses_labels: bool = False) -> dict[str, Any]:
     s = metrics.external_scores(y, pred)
-    return {"method": name, "n_clusters": int(np.unique(pred[pred >= 0]).size),
+    return {"method": name, "uses_labels": uses_labels, "n_clusters": int(np.unique(pred[pred >= 0]).size),
             "noise_fraction": float(np.mean(pred < 0)), "hungarian_accuracy": s["hungarian_accuracy"],
             "purity": metrics.majority_accuracy(y, pred), "nmi": s["nmi"], "ari": s["ari"], "ami": s["ami"]}
 
 
-def evaluate(embedding_path: str, images_path: str, baseline: Mapping[str, Any], seed: int,
-             extra_baselines: bool) -> dict[str, Any]:
-    """Contrastive clusters and every baseline, scored against truth on the same images."""
-    emb = read_embedding(embedding_path)
-    images, labels, class_names = read_image_set(images_path)
-    if not np.array_equal(labels, emb["labels"]):
-        raise InputError(embedding_path, f"labels differ from those of {images_path}")
-    y = labels
-    k = int(emb["probabilities"].shape[1])
-    n_classes = len(class_names)
+def clusterer_rows(emb: Mapping[str, np.ndarray], scan: Mapping[str, np.ndarray], y: np.ndarray,
+                   seed: int) -> list[dict[str, Any]]:
+    """The clusterer (SCAN head picked without labels), its first stage, over-clustering, k-means on its latent."""
+    k_over = scan["overcluster_probabilities"].shape[2]
+    return [_scores(CLUSTERER, y, scan["cluster"]),
+            _scores("Contrastive-Clustering head (first stage)", y, emb["cluster"]),
+            _scores(f"over-clustering K={k_over} (purity: many-to-one)", y, scan["overcluster_cluster"]),
+            _scores(f"k-means on latent (k={len(np.unique(y))})", y,
+                    baselines.kmeans_raw(emb["latent"], len(np.unique(y)), seed))]
+
+
+def reference_rows(emb: Mapping[str, np.ndarray], supervised: Mapping[str, np.ndarray], y: np.ndarray
+                   ) -> list[dict[str, Any]]:
+    """The ceilings, labelled as using labels."""
+    probe = references.linear_probe(emb["train_features"], emb["train_labels"], emb["features"])
+    return [_scores("linear probe on the contrastive encoder (uses labels)", y, probe, uses_labels=True),
+            _scores("supervised reference, same encoder (uses labels)", y, supervised["prediction"],
+                    uses_labels=True)]
+
+
+def baseline_rows(images: np.ndarray, y: np.ndarray, k: int, baseline: Mapping[str, Any], seed: int,
+                  extra_baselines: bool) -> list[dict[str, Any]]:
+    """Label-free baselines on the pixels."""
+    n_classes = len(np.unique(y))
     x = baselines.flatten_log(images)
-    rows = [_scores("contrastive clustering", y, emb["cluster"]),
-            _scores(f"k-means on latent (k={n_classes})", y,
-                    baselines.kmeans_raw(emb["latent"], n_classes, seed)),
-            _scores(f"k-means on PCA-{baseline['pca_components']} pixels", y,
+    rows = [_scores(f"k-means on PCA-{baseline['pca_components']} pixels", y,
                     baselines.kmeans_pca(x, k, baseline["pca_components"], seed)),
             _scores("UMAP + HDBSCAN", y,
                     baselines.umap_hdbscan(x, baseline["umap_components"], baseline["umap_neighbors"],
@@ -166,20 +252,99 @@ def evaluate(embedding_path: str, images_path: str, baseline: Mapping[str, Any],
         raw = images.reshape(images.shape[0], -1).astype(np.float64)
         rows += [_scores("k-means on raw pixels", y, baselines.kmeans_raw(raw, n_classes, seed)),
                  _scores("Ward on raw pixels", y, baselines.ward_raw(raw, n_classes))]
-    conf = emb["probabilities"].max(axis=1)
-    per_cluster = pd.DataFrame(metrics.per_cluster_summary(y, emb["cluster"], conf))
+    return rows
+
+
+def head_table(scan: Mapping[str, np.ndarray], attrs: Mapping[str, Any], y: np.ndarray) -> pd.DataFrame:
+    """Every SCAN head: its loss (what the label-free pick sees) beside its scores by labels (what it cannot)."""
+    rows = []
+    for prefix in ("", "overcluster_"):
+        probs = scan[f"{prefix}probabilities"]
+        for h in range(probs.shape[0]):
+            pred = probs[h].argmax(1)
+            s = metrics.external_scores(y, pred)
+            rows.append({"n_clusters": probs.shape[2], "head": h, "scan_loss": float(scan[f"{prefix}loss"][h]),
+                         "consistency": float(scan[f"{prefix}consistency"][h]),
+                         "entropy": float(scan[f"{prefix}entropy"][h]),
+                         "picked_without_labels": h == int(attrs[f"{prefix}chosen"]),
+                         "hungarian_accuracy": s["hungarian_accuracy"], "purity": metrics.majority_accuracy(y, pred),
+                         "nmi": s["nmi"], "ari": s["ari"]})
+    table = pd.DataFrame(rows)
+    best = table.groupby("n_clusters")["hungarian_accuracy"].transform("max")
+    table["best_by_labels"] = table["hungarian_accuracy"] == best
+    return table
+
+
+def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_path: str,
+             baseline: Mapping[str, Any], seed: int, extra_baselines: bool) -> dict[str, Any]:
+    """The clusterer, the references that use labels and every baseline, scored against truth on the same images."""
+    emb = read_embedding(embedding_path)
+    scan, scan_attrs = read_scan(scan_path)
+    supervised, _ = read_h5(supervised_path, SUPERVISED_KIND, required=("prediction", "labels"))
+    images, labels, class_names = read_image_set(images_path)
+    for path, other in ((embedding_path, emb["labels"]), (supervised_path, supervised["labels"])):
+        if not np.array_equal(labels, other):
+            raise InputError(path, f"labels differ from those of {images_path}")
+    y = labels
+    k = int(emb["probabilities"].shape[1])
+    rows = (clusterer_rows(emb, scan, y, seed) + reference_rows(emb, supervised, y)
+            + baseline_rows(images, y, k, baseline, seed, extra_baselines))
+    conf = scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1)
+    per_cluster = pd.DataFrame(metrics.per_cluster_summary(y, scan["cluster"], conf))
     per_cluster["majority_class"] = [class_names[c] for c in per_cluster["majority_class"]]
-    return {"metrics": pd.DataFrame(rows), "per_cluster": per_cluster, "labels": y, "cluster": emb["cluster"],
-            "class_names": class_names, "images": images, "k": k}
+    return {"metrics": pd.DataFrame(rows), "per_cluster": per_cluster, "heads": head_table(scan, scan_attrs, y),
+            "labels": y, "cluster": scan["cluster"], "class_names": class_names, "images": images, "k": k}
 
 
-def embeddings_2d(embedding_path: str, perplexity: float, n_neighbors: int, seed: int) -> dict[str, np.ndarray]:
+def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: str, checkpoint: str,
+                  train_params: Mapping[str, Any], scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
+                  seed: int, device: str, threads: int, workers: int, extra_baselines: bool) -> None:
+    """One seed of the stability benchmark: train with ``seed`` (everything else as configured), embed, SCAN,
+    and score the clusterer, the label-free head choice against the best head, and the baselines."""
+    torch.set_num_threads(max(1, threads))
+    dev = pick_device(device)
+    key = f"contrastive.train.{imageset}"
+    cfg = train_config({**train_params, "seed": seed}, key)
+    train_set, test_set = ShardedImages(train_manifest), ShardedImages(test_manifest)
+    _check_batch(cfg, key, len(train_set), train_manifest, 1)
+    model, _ = train(train_set, cfg, checkpoint, dev, workers=workers)
+    emb = embed_sets(model, cfg, train_set, test_set, dev, workers, int(scan_params["views"]), seed)
+    scan, attrs = scan_stage(emb, {**scan_params, "seed": seed})
+    images, y, _ = read_image_set(test_manifest)
+    heads = head_table(scan, attrs, y)
+    best = heads[(heads["n_clusters"] == cfg.n_clusters) & heads["best_by_labels"]].iloc[0]
+    rows = clusterer_rows(emb, scan, y, seed)
+    rows.append({**_scores("best SCAN head by labels (an oracle; uses labels)", y,
+                           scan["probabilities"][int(best["head"])].argmax(1), uses_labels=True)})
+    rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
+    table = pd.DataFrame(rows)
+    table.insert(0, "seed", seed)
+    table.insert(0, "imageset", imageset)
+    write_csv(out, table)
+
+
+def stability_summary(per_seed: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every seed's rows, median / minimum / maximum over the seeds of each image set and method)."""
+    rows = pd.concat([pd.read_csv(p) for p in per_seed], ignore_index=True)
+    scores = ["hungarian_accuracy", "nmi", "ari"]
+    grouped = rows.groupby(["imageset", "method", "uses_labels"], sort=False)[scores]
+    summary = grouped.agg(["median", "min", "max"])
+    summary.columns = [f"{score}_{stat}" for score, stat in summary.columns]
+    summary.insert(0, "n_seeds", grouped.size())
+    return rows, summary.reset_index()
+
+
+def embeddings_2d(embedding_path: str, scan_path: str, perplexity: float, n_neighbors: int, seed: int
+                  ) -> dict[str, np.ndarray]:
+    """t-SNE and UMAP of the held-out latent, with truth and the clusterer's clusters."""
     emb = read_embedding(embedding_path)
     z = emb["latent"].astype(np.float64)
     return {"tsne": embedding.tsne(z, perplexity, seed), "umap": embedding.umap2d(z, n_neighbors, seed),
-            "labels": emb["labels"], "cluster": emb["cluster"], "class_names": emb["class_names"]}
+            "labels": emb["labels"], "cluster": read_scan(scan_path)[0]["cluster"],
+            "class_names": emb["class_names"]}
 
 
-def write_tables(out_metrics: str, out_per_cluster: str, result: Mapping[str, Any]) -> None:
+def write_tables(out_metrics: str, out_per_cluster: str, out_heads: str, result: Mapping[str, Any]) -> None:
     write_csv(out_metrics, result["metrics"])
     write_csv(out_per_cluster, result["per_cluster"])
+    write_csv(out_heads, result["heads"])

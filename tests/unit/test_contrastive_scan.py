@@ -1,0 +1,102 @@
+"""The second clustering stage: neighbour mining, SCAN loss, label-free head choice, and the ceilings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from hepclust.contrastive.references import linear_probe
+from hepclust.contrastive.scan import Heads, ScanConfig, head_losses, mine_neighbours, scan_loss, select_head, train_heads
+from hepclust.metrics import hungarian_accuracy
+
+
+def test_mined_neighbours_equal_brute_force_cosine_neighbours():
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(300, 7))
+    got = mine_neighbours(torch.from_numpy(z), k=6, chunk=64).numpy()  # several chunks
+    unit = z / np.linalg.norm(z, axis=1, keepdims=True)
+    ref = NearestNeighbors(n_neighbors=7, metric="cosine", algorithm="brute").fit(unit).kneighbors(unit)[1]
+    assert np.all(ref[:, 0] == np.arange(300))  # sklearn returns each point first; ours excludes it
+    np.testing.assert_array_equal(got, ref[:, 1:])
+
+
+def test_mining_more_neighbours_than_other_images_is_refused():
+    with pytest.raises(ValueError, match="between 1 and"):
+        mine_neighbours(torch.zeros(5, 3), k=5)
+
+
+def test_scan_loss_equals_hand_computation():
+    pa = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]], dtype=torch.float64)
+    pb = torch.tensor([[0.6, 0.3, 0.1], [0.3, 0.3, 0.4]], dtype=torch.float64)
+    dots = [0.7 * 0.6 + 0.2 * 0.3 + 0.1 * 0.1, 0.1 * 0.3 + 0.8 * 0.3 + 0.1 * 0.4]
+    consistency = -(math.log(dots[0]) + math.log(dots[1])) / 2
+    mean = [0.4, 0.5, 0.1]
+    entropy = -sum(m * math.log(m) for m in mean)
+    total, c, e = scan_loss(pa, pb, entropy_weight=2.0)
+    assert c.item() == pytest.approx(consistency, rel=1e-12)
+    assert e.item() == pytest.approx(entropy, rel=1e-12)
+    assert total.item() == pytest.approx(consistency - 2.0 * entropy, rel=1e-12)
+
+
+def _blobs(n_per: int = 60, k: int = 3, dim: int = 8, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = 6.0 * np.eye(k, dim)
+    y = np.repeat(np.arange(k), n_per)
+    return torch.from_numpy(centres[y] + rng.normal(size=(k * n_per, dim))).float(), y
+
+
+def test_label_free_choice_picks_the_head_that_follows_the_neighbours():
+    x, y = _blobs()
+    heads = Heads(x.shape[1], 3, heads=2)
+    with torch.no_grad():  # head 0 reads the blob coordinates (the truth); head 1 a random projection
+        heads.linear[0].weight.copy_(4.0 * torch.eye(3, x.shape[1]))
+        heads.linear[0].bias.zero_()
+        heads.linear[1].weight.copy_(torch.randn(3, x.shape[1], generator=torch.Generator().manual_seed(0)))
+        heads.linear[1].bias.zero_()
+    total, _, _ = head_losses(heads, x, mine_neighbours(x, 10), entropy_weight=5.0)
+    pred = heads(x).argmax(2).numpy()
+    assert hungarian_accuracy(y, pred[0]) == 1.0 and hungarian_accuracy(y, pred[1]) < 0.9
+    assert select_head(total) == 0
+
+
+def test_select_head_takes_the_lowest_loss_and_the_first_on_a_tie():
+    assert select_head(np.array([0.3, -1.0, 2.0, -1.0])) == 1
+
+
+def test_scan_heads_recover_separated_blobs_from_their_views():
+    x, y = _blobs()
+    views = torch.stack([x + 0.3 * torch.randn(x.shape, generator=torch.Generator().manual_seed(v)) for v in range(3)])
+    res = train_heads(views, x, x, ScanConfig(n_clusters=3, heads=3, neighbours=10, epochs=60, batch_size=30))
+    with torch.no_grad():
+        pred = res.heads(x)[res.chosen].argmax(1).numpy()
+    assert hungarian_accuracy(y, pred) == 1.0
+    assert res.losses.shape == (3,) and res.chosen == int(np.argmin(res.losses))
+
+
+def test_linear_probe_separates_linearly_separable_classes():
+    x, y = _blobs(seed=1)
+    x_test, y_test = _blobs(seed=2)
+    assert np.mean(linear_probe(x.numpy(), y, x_test.numpy()) == y_test) == 1.0
+
+
+def test_stability_summary_gives_median_and_minimum_over_seeds(tmp_path):
+    from hepclust.contrastive.study import stability_summary
+
+    paths = []
+    for seed, acc in ((1, 0.9), (2, 0.7), (3, 0.8)):
+        p = tmp_path / f"seed_{seed}.csv"
+        pd.DataFrame([{"imageset": "digits", "seed": seed, "method": "contrastive clustering", "uses_labels": False,
+                       "hungarian_accuracy": acc, "nmi": acc - 0.1, "ari": acc - 0.2}]).to_csv(p, index=False)
+        paths.append(str(p))
+    rows, summary = stability_summary(paths)
+    assert len(rows) == 3
+    s = summary.iloc[0]
+    assert s["n_seeds"] == 3
+    assert (s["hungarian_accuracy_median"], s["hungarian_accuracy_min"], s["hungarian_accuracy_max"]) == \
+        pytest.approx((0.8, 0.7, 0.9))
+    assert s["ari_min"] == pytest.approx(0.5)

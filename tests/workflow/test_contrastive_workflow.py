@@ -1,0 +1,53 @@
+"""The contrastive study as the workflow writes it: the clusterer's row, the ceilings, the head choice, stability."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pandas as pd
+
+from .conftest import copy_workflow, edit_config, snakemake
+
+IMAGESETS = ("lartpc", "digits")
+
+
+def test_metrics_hold_the_clusterer_and_exactly_two_ceilings_marked_as_using_labels(finished_run):
+    for s in IMAGESETS:
+        m = pd.read_csv(finished_run / f"results/contrastive/{s}/metrics.csv")
+        assert (m["method"] == "contrastive clustering").sum() == 1
+        ceilings = m[m["uses_labels"]]
+        assert len(ceilings) == 2
+        assert ceilings["method"].str.contains("linear probe").sum() == 1
+        assert ceilings["method"].str.contains("supervised").sum() == 1
+        assert ceilings["method"].str.contains("uses labels").all()
+        assert not m.loc[m["method"] == "contrastive clustering", "uses_labels"].iloc[0]
+
+
+def test_heads_table_marks_the_lowest_loss_head_as_the_pick_and_the_clusterer_reports_it(finished_run):
+    for s in IMAGESETS:
+        heads = pd.read_csv(finished_run / f"results/contrastive/{s}/heads.csv")
+        m = pd.read_csv(finished_run / f"results/contrastive/{s}/metrics.csv").set_index("method")
+        for k, group in heads.groupby("n_clusters"):
+            assert group["picked_without_labels"].sum() == 1
+            assert group.loc[group["picked_without_labels"], "scan_loss"].iloc[0] == group["scan_loss"].min()
+            assert group["best_by_labels"].any()
+        k_classes = heads["n_clusters"].min()
+        picked = heads[(heads["n_clusters"] == k_classes) & heads["picked_without_labels"]].iloc[0]
+        assert picked["hungarian_accuracy"] == m.loc["contrastive clustering", "hungarian_accuracy"]
+
+
+def test_stability_benchmark_writes_every_seed_and_the_median_and_minimum(finished_run, tmp_path):
+    work = copy_workflow(tmp_path)  # the finished run's images, in a copy: the shared run stays as it was
+    subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
+                   check=True)
+    edit_config(work / "tiny.yaml", lambda c: c["contrastive"].update(stability={"seeds": [1, 2]}))
+    snakemake(work, "results/contrastive/stability.csv")
+    per_seed = pd.read_csv(work / "results/contrastive/stability_per_seed.csv")
+    summary = pd.read_csv(work / "results/contrastive/stability.csv")
+    assert set(per_seed["imageset"]) == set(IMAGESETS) and set(per_seed["seed"]) == {1, 2}
+    ours = summary[summary["method"] == "contrastive clustering"].set_index("imageset")
+    for s in IMAGESETS:
+        accs = per_seed[(per_seed["imageset"] == s) & (per_seed["method"] == "contrastive clustering")]
+        assert ours.loc[s, "hungarian_accuracy_min"] == accs["hungarian_accuracy"].min()
+        assert ours.loc[s, "n_seeds"] == 2
+    assert summary["method"].str.contains("oracle").any()
