@@ -31,6 +31,12 @@ SCHEMA_VERSION = 1
 IMAGES_KIND = "images"  # (N, H, W) float32 + labels; see hepclust.images
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -44,6 +50,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.tmp-", suffix=dest.suffix, dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates 0600; results on a shared cluster must be readable by the group as any file
+    # written with open() would be, so apply the usual 0666 & ~umask
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield tmp
         os.replace(tmp, dest)

@@ -100,3 +100,17 @@ def test_stability_summary_gives_median_and_minimum_over_seeds(tmp_path):
     assert (s["hungarian_accuracy_median"], s["hungarian_accuracy_min"], s["hungarian_accuracy_max"]) == \
         pytest.approx((0.8, 0.7, 0.9))
     assert s["ari_min"] == pytest.approx(0.5)
+
+
+def test_more_neighbours_than_training_images_fails_naming_the_config_key():
+    from hepclust.contrastive.study import scan_stage
+    from hepclust.errors import ConfigError
+
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(8, 4)).astype(np.float32)
+    emb = {"probabilities": np.full((5, 2), 0.5, np.float32), "train_features": feats, "train_latent": feats,
+           "train_view_features": np.stack([feats, feats]), "features": feats[:5]}
+    params = {"views": 2, "heads": 2, "neighbours": 8, "entropy_weight": 5.0, "epochs": 1, "batch_size": 4,
+              "learning_rate": 1e-3, "weight_decay": 1e-4, "overcluster": 3, "seed": 0}
+    with pytest.raises(ConfigError, match=r"contrastive\.scan\.neighbours.*8 training images"):
+        scan_stage(emb, params)

@@ -61,3 +61,21 @@ def test_foreign_hdf5_without_schema_is_rejected(tmp_path):
         f["x"] = np.arange(3)
     with pytest.raises(InputError, match="kind"):
         read_h5(path, "thing")
+
+
+def test_atomic_outputs_are_readable_like_any_new_file(tmp_path):
+    """mkstemp makes 0600 files; a result on a shared cluster gets 0666 & ~umask like open() gives."""
+    import os
+    import stat
+
+    from hepclust.io import atomic_output
+
+    old = os.umask(0o022)
+    try:
+        with atomic_output(tmp_path / "r.csv") as tmp:
+            tmp.write_text("a\n")
+        plain = tmp_path / "plain.csv"
+        plain.write_text("a\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r.csv").stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o644

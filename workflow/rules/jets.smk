@@ -39,7 +39,9 @@ rule jets_cluster:
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=10,
+        # clustering takes seconds; a cold numba cache costs minutes of compilation first, longer when
+        # several jobs compile at once on a busy node (10 min was too short: SLURM killed them)
+        runtime=30,
     params:
         ptmin=JETS["ptmin"],
         p=lambda w: JETS["genkt_p"] if w.algorithm == "genkt" else None,

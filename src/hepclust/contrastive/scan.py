@@ -43,6 +43,10 @@ class ScanConfig:
     seed: int = 0
 
 
+class NeighbourCountError(ValueError):
+    """More neighbours asked for than there are other images (a configuration error upstream)."""
+
+
 def mine_neighbours(latent: torch.Tensor, k: int, chunk: int = 4096) -> torch.Tensor:
     """Indices (N, k) of each row's k nearest other rows by cosine similarity (itself excluded).
 
@@ -51,7 +55,8 @@ def mine_neighbours(latent: torch.Tensor, k: int, chunk: int = 4096) -> torch.Te
     """
     n = latent.shape[0]
     if not 0 < k < n:
-        raise ValueError(f"neighbours={k} must be between 1 and the number of images minus one ({n - 1})")
+        raise NeighbourCountError(f"neighbours={k} must be between 1 and the number of images minus one "
+                                  f"({n - 1}): {n} training images")
     z = F.normalize(latent.double(), dim=1)
     out = []
     for lo in range(0, n, chunk):

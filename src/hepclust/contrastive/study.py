@@ -23,7 +23,7 @@ from hepclust.contrastive import baselines, references
 from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
-from hepclust.contrastive.scan import ScanConfig, train_heads
+from hepclust.contrastive.scan import NeighbourCountError, ScanConfig, train_heads
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import read_h5, write_csv, write_h5
@@ -169,10 +169,10 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
     attrs: dict[str, Any] = {}
     for name, k in (("", n_clusters), ("overcluster_", int(params["overcluster"]))):
         cfg = scan_config(params, k)
-        if cfg.neighbours >= feats.shape[0]:
-            raise ConfigError("contrastive.scan.neighbours",
-                              f"{cfg.neighbours} neighbours need more than the {feats.shape[0]} training images")
-        res = train_heads(views, feats, latent, cfg)
+        try:
+            res = train_heads(views, feats, latent, cfg)
+        except NeighbourCountError as err:
+            raise ConfigError("contrastive.scan.neighbours", str(err)) from None
         with torch.no_grad():
             probs = res.heads(test).numpy()
         data |= {f"{name}probabilities": probs, f"{name}cluster": probs[res.chosen].argmax(1),
@@ -314,8 +314,8 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     heads = head_table(scan, attrs, y)
     best = heads[(heads["n_clusters"] == cfg.n_clusters) & heads["best_by_labels"]].iloc[0]
     rows = clusterer_rows(emb, scan, y, seed)
-    rows.append({**_scores("best SCAN head by labels (an oracle; uses labels)", y,
-                           scan["probabilities"][int(best["head"])].argmax(1), uses_labels=True)})
+    rows.append(_scores("best SCAN head by labels (an oracle; uses labels)", y,
+                        scan["probabilities"][int(best["head"])].argmax(1), uses_labels=True))
     rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
     table = pd.DataFrame(rows)
     table.insert(0, "seed", seed)
