@@ -1,10 +1,12 @@
-"""The contrastive study as the workflow writes it: the clusterer's row, the ceilings, the head choice, stability."""
+"""The contrastive study as the workflow writes it: the clusterer's row, the ceilings, the head choice, stability, ablation."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pandas as pd
+import pytest
 
 from .conftest import copy_workflow, edit_config, snakemake
 
@@ -36,12 +38,16 @@ def test_heads_table_marks_the_lowest_loss_head_as_the_pick_and_the_clusterer_re
         assert picked["hungarian_accuracy"] == m.loc["contrastive clustering", "hungarian_accuracy"]
 
 
-def test_stability_benchmark_writes_every_seed_and_the_median_and_minimum(finished_run, tmp_path):
+def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished_run, tmp_path):
     work = copy_workflow(tmp_path)  # the finished run's images, in a copy: the shared run stays as it was
     subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
                    check=True)
-    edit_config(work / "tiny.yaml", lambda c: c["contrastive"].update(stability={"seeds": [1, 2]}))
-    snakemake(work, "results/contrastive/stability.csv")
+    edit_config(work / "tiny.yaml", lambda c: c["contrastive"].update(
+        stability={"seeds": [1, 2]}, ablation={"seeds": [1], "variants": ["none", "blocks"]}))
+    proc = snakemake(work, "results/contrastive/stability.csv", "results/contrastive/ablation.csv")
+    # the ablation's `none` at seed 1 is the stability benchmark's seed 1: trained once, not twice
+    trainings = re.findall(r"rule contrastive_retrain:", proc.stdout + proc.stderr)
+    assert len(trainings) == len(IMAGESETS) * 3, proc.stdout[-3000:]
     per_seed = pd.read_csv(work / "results/contrastive/stability_per_seed.csv")
     summary = pd.read_csv(work / "results/contrastive/stability.csv")
     assert set(per_seed["imageset"]) == set(IMAGESETS) and set(per_seed["seed"]) == {1, 2}
@@ -51,3 +57,17 @@ def test_stability_benchmark_writes_every_seed_and_the_median_and_minimum(finish
         assert ours.loc[s, "hungarian_accuracy_min"] == accs["hungarian_accuracy"].min()
         assert ours.loc[s, "n_seeds"] == 2
     assert summary["method"].str.contains("oracle").any()
+
+    ablation = pd.read_csv(work / "results/contrastive/ablation.csv")
+    ablation_rows = pd.read_csv(work / "results/contrastive/ablation_per_seed.csv")
+    assert set(ablation["augmentation_off"]) == {"none", "blocks"}
+    ours = ablation[ablation["method"] == "contrastive clustering"].set_index(["imageset", "augmentation_off"])
+    for s in IMAGESETS:
+        assert ours.loc[(s, "none"), "hungarian_accuracy_change"] == 0
+        change = ours.loc[(s, "blocks"), "hungarian_accuracy"] - ours.loc[(s, "none"), "hungarian_accuracy"]
+        assert ours.loc[(s, "blocks"), "hungarian_accuracy_change"] == pytest.approx(change)
+    # the pixel baselines do not depend on the augmentation: only the configured run has them
+    blocks = ablation_rows[ablation_rows["augmentation_off"] == "blocks"]
+    assert not blocks["method"].str.contains("pixels").any()
+    assert ablation_rows[ablation_rows["augmentation_off"] == "none"]["method"].str.contains("pixels").any()
+    assert (blocks["method"] == "linear probe on the contrastive encoder (uses labels)").sum() == len(IMAGESETS)

@@ -1,6 +1,6 @@
 # SimCLR + Contrastive Clustering: train (GPUs on a cluster), embed held-out images, score against truth.
 # Image sets are data: contrastive.sources names each set's train/test manifests (config/README.md).
-from hepclust.contrastive.rules import contrastive_targets, train_resources
+from hepclust.contrastive.rules import ablation_inputs, contrastive_targets, train_resources
 
 CONTRASTIVE = config["contrastive"]
 IMAGESETS = CONTRASTIVE["imagesets"]
@@ -229,17 +229,22 @@ rule contrastive_streaming_benchmark:
         "../../scripts/contrastive_streaming_benchmark.py"
 
 
-rule contrastive_stability_seed:
-    """One seed of the stability benchmark (train, embed, SCAN, score; the model is not kept)."""
+rule contrastive_retrain:
+    """The whole clusterer retrained and scored on one seed, with one augmentation switched off (variant
+    `none`: as configured, with the baselines). Shared by the stability benchmark and the augmentation
+    ablation; the model is not kept."""
     input:
         train_images=lambda w: SOURCES[w.imageset]["train"],
         images=lambda w: SOURCES[w.imageset]["test"],
     output:
-        "results/contrastive/stability/{imageset}/seed_{seed}.csv",
+        "results/contrastive/retrained/{imageset}/{variant}_seed_{seed}.csv",
     log:
-        "logs/contrastive/stability/{imageset}/seed_{seed}.log",
+        "logs/contrastive/retrained/{imageset}/{variant}_seed_{seed}.log",
     benchmark:
-        "benchmarks/contrastive/stability/{imageset}/seed_{seed}.tsv"
+        "benchmarks/contrastive/retrained/{imageset}/{variant}_seed_{seed}.tsv"
+    wildcard_constraints:
+        variant="[a-z_]+",
+        seed=r"\d+",
     retries: 3
     conda:
         "../../envs/contrastive.yaml"
@@ -255,16 +260,16 @@ rule contrastive_stability_seed:
         device=CONTRASTIVE["device"],
         workers=CONTRASTIVE["loader_workers"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
-        checkpoint=lambda w: f"results/contrastive/stability/{w.imageset}/seed_{w.seed}.checkpoint.pt",
+        checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}.checkpoint.pt",
     script:
-        "../../scripts/contrastive_stability_seed.py"
+        "../../scripts/contrastive_retrain.py"
 
 
 rule contrastive_stability:
     """Not part of `all` (each seed is a full training): snakemake --cores all results/contrastive/stability.csv"""
     input:
         expand(
-            "results/contrastive/stability/{imageset}/seed_{seed}.csv",
+            "results/contrastive/retrained/{imageset}/none_seed_{seed}.csv",
             imageset=IMAGESETS,
             seed=CONTRASTIVE["stability"]["seeds"],
         ),
@@ -282,3 +287,23 @@ rule contrastive_stability:
         "../../envs/contrastive.yaml"
     script:
         "../../scripts/contrastive_stability.py"
+
+
+rule contrastive_ablation:
+    """Not part of `all` (a training per seed and variant): snakemake --cores all results/contrastive/ablation.csv"""
+    input:
+        ablation_inputs(CONTRASTIVE),
+    output:
+        summary=report(
+            "results/contrastive/ablation.csv",
+            caption="../report/contrastive_ablation.rst",
+            category="4 contrastive",
+            labels={"table": "augmentation ablation"},
+        ),
+        per_seed="results/contrastive/ablation_per_seed.csv",
+    log:
+        "logs/contrastive/ablation.log",
+    conda:
+        "../../envs/contrastive.yaml"
+    script:
+        "../../scripts/contrastive_ablation.py"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hepclust.contrastive.ablation import changes_anything
+
 
 def train_resources(distributed: Mapping[str, Any]) -> dict[str, Any]:
     """Snakemake resources of contrastive_train: one rank per GPU.
@@ -31,3 +33,12 @@ def contrastive_targets(imagesets: list[str]) -> list[str]:
     """Final outputs of the contrastive study for rule all."""
     return [f"results/contrastive/{s}/{f}" for s in imagesets
             for f in ("metrics.csv", "embedding.png", "gallery.png", "training.png")]
+
+
+def ablation_inputs(contrastive: Mapping[str, Any]) -> list[str]:
+    """Every image set's retrained runs of the augmentation ablation, without the variants that would
+    repeat the configured run (an augmentation the set already has off)."""
+    ablation = contrastive["ablation"]
+    return [f"results/contrastive/retrained/{s}/{v}_seed_{seed}.csv" for s in contrastive["imagesets"]
+            for v in ablation["variants"] if changes_anything(contrastive["train"][s], v)
+            for seed in ablation["seeds"]]

@@ -19,7 +19,7 @@ from torch.distributed import destroy_process_group
 
 from hepclust import embed as embedding
 from hepclust import metrics
-from hepclust.contrastive import baselines, references
+from hepclust.contrastive import ablation, baselines, references
 from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
@@ -229,10 +229,15 @@ def clusterer_rows(emb: Mapping[str, np.ndarray], scan: Mapping[str, np.ndarray]
 def reference_rows(emb: Mapping[str, np.ndarray], supervised: Mapping[str, np.ndarray], y: np.ndarray
                    ) -> list[dict[str, Any]]:
     """The ceilings, labelled as using labels."""
-    probe = references.linear_probe(emb["train_features"], emb["train_labels"], emb["features"])
-    return [_scores("linear probe on the contrastive encoder (uses labels)", y, probe, uses_labels=True),
+    return [probe_row(emb, y),
             _scores("supervised reference, same encoder (uses labels)", y, supervised["prediction"],
                     uses_labels=True)]
+
+
+def probe_row(emb: Mapping[str, np.ndarray], y: np.ndarray) -> dict[str, Any]:
+    """The linear probe: how much of the labels the frozen encoder's features hold, read out linearly."""
+    probe = references.linear_probe(emb["train_features"], emb["train_labels"], emb["features"])
+    return _scores("linear probe on the contrastive encoder (uses labels)", y, probe, uses_labels=True)
 
 
 def baseline_rows(images: np.ndarray, y: np.ndarray, k: int, baseline: Mapping[str, Any], seed: int,
@@ -298,13 +303,17 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_p
 
 def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: str, checkpoint: str,
                   train_params: Mapping[str, Any], scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
-                  seed: int, device: str, threads: int, workers: int, extra_baselines: bool) -> None:
+                  seed: int, device: str, threads: int, workers: int, extra_baselines: bool,
+                  augmentation_off: str = ablation.NONE, with_baselines: bool = True) -> None:
     """One seed of the stability benchmark: train with ``seed`` (everything else as configured), embed, SCAN,
-    and score the clusterer, the label-free head choice against the best head, and the baselines."""
+    and score the clusterer, the label-free head choice against the best head, and the baselines.
+
+    ``augmentation_off``: a variant of the augmentation ablation, that augmentation switched off.  The
+    ablation runs without ``with_baselines``: the pixel baselines do not depend on the augmentation."""
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     key = f"contrastive.train.{imageset}"
-    cfg = train_config({**train_params, "seed": seed}, key)
+    cfg = train_config({**ablation.train_params_without(train_params, augmentation_off), "seed": seed}, key)
     train_set, test_set = ShardedImages(train_manifest), ShardedImages(test_manifest)
     _check_batch(cfg, key, len(train_set), train_manifest, 1)
     model, _ = train(train_set, cfg, checkpoint, dev, workers=workers)
@@ -316,8 +325,11 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     rows = clusterer_rows(emb, scan, y, seed)
     rows.append(_scores("best SCAN head by labels (an oracle; uses labels)", y,
                         scan["probabilities"][int(best["head"])].argmax(1), uses_labels=True))
-    rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
+    if with_baselines:
+        rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
+    rows.append(probe_row(emb, y))
     table = pd.DataFrame(rows)
+    table.insert(0, "augmentation_off", augmentation_off)
     table.insert(0, "seed", seed)
     table.insert(0, "imageset", imageset)
     write_csv(out, table)

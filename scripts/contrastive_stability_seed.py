@@ -1,8 +1,0 @@
-"""Rule contrastive_stability_seed: the whole clusterer trained and scored on one seed."""
-from hepclust.contrastive.study import stability_run
-from hepclust.rulelog import logged
-
-with logged(snakemake.log[0]):
-    i, p, w = snakemake.input, snakemake.params, snakemake.wildcards
-    stability_run(w.imageset, i.train_images, i.images, snakemake.output[0], p.checkpoint, p.train, p.scan,
-                  p.baseline, int(w.seed), p.device, snakemake.threads, p.workers, p.extra_baselines)
