@@ -1,6 +1,10 @@
 # SimCLR + Contrastive Clustering: train (GPUs on a cluster), embed held-out images, score against truth.
 # Image sets are data: contrastive.sources names each set's train/test manifests (config/README.md).
-from hepclust.contrastive.rules import ablation_inputs, contrastive_targets, train_resources
+from hepclust.contrastive.rules import (
+    ablation_inputs,
+    contrastive_targets,
+    train_resources,
+)
 
 CONTRASTIVE = config["contrastive"]
 IMAGESETS = CONTRASTIVE["imagesets"]
