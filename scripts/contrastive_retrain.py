@@ -1,5 +1,4 @@
 """Rule contrastive_retrain: the whole clusterer trained and scored on one seed, one augmentation off."""
-from hepclust.contrastive.ablation import NONE
 from hepclust.contrastive.study import stability_run
 from hepclust.rulelog import logged
 
@@ -7,4 +6,4 @@ with logged(snakemake.log[0]):
     i, p, w = snakemake.input, snakemake.params, snakemake.wildcards
     stability_run(w.imageset, i.train_images, i.images, snakemake.output[0], p.checkpoint, p.train, p.scan,
                   p.baseline, int(w.seed), p.device, snakemake.threads, p.workers, p.extra_baselines,
-                  augmentation_off=w.variant, with_baselines=w.variant == NONE)
+                  augmentation_off=w.variant)

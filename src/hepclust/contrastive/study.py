@@ -304,12 +304,12 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_p
 def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: str, checkpoint: str,
                   train_params: Mapping[str, Any], scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
                   seed: int, device: str, threads: int, workers: int, extra_baselines: bool,
-                  augmentation_off: str = ablation.NONE, with_baselines: bool = True) -> None:
+                  augmentation_off: str = ablation.NONE) -> None:
     """One seed of the stability benchmark: train with ``seed`` (everything else as configured), embed, SCAN,
     and score the clusterer, the label-free head choice against the best head, and the baselines.
 
-    ``augmentation_off``: a variant of the augmentation ablation, that augmentation switched off.  The
-    ablation runs without ``with_baselines``: the pixel baselines do not depend on the augmentation."""
+    ``augmentation_off``: a variant of the augmentation ablation, that augmentation switched off.  Only the
+    configured run (``none``) scores the pixel baselines: they do not depend on the augmentation."""
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     key = f"contrastive.train.{imageset}"
@@ -325,7 +325,7 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     rows = clusterer_rows(emb, scan, y, seed)
     rows.append(_scores("best SCAN head by labels (an oracle; uses labels)", y,
                         scan["probabilities"][int(best["head"])].argmax(1), uses_labels=True))
-    if with_baselines:
+    if augmentation_off == ablation.NONE:
         rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
     rows.append(probe_row(emb, y))
     table = pd.DataFrame(rows)
