@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -155,6 +156,26 @@ def test_resume_continues_from_the_saved_epoch_and_ends_identical(tmp_path):
     for k, v in full.state_dict().items():
         assert torch.equal(v, resumed.state_dict()[k]), k
     assert res_hist[-1]["instance_loss"] == full_hist[-1]["instance_loss"]
+
+
+def test_channels_last_changes_the_layout_not_the_training(tmp_path):
+    """The faster layout trains the same network: same losses and weights as NCHW up to float rounding (one
+    epoch of Adam), and the returned model is back in the default layout, as saved models must be."""
+    images = write_set(tmp_path, _toy_images(64, 4), 64)
+    one = dataclasses.replace(SMALL, epochs=1)
+    cl, cl_hist = train(images, one, tmp_path / "cl.pt", torch.device("cpu"))
+    plain, plain_hist = train(images, dataclasses.replace(one, channels_last=False), tmp_path / "nchw.pt",
+                              torch.device("cpu"))
+    assert one.channels_last
+    assert cl_hist[0]["instance_loss"] == pytest.approx(plain_hist[0]["instance_loss"], rel=1e-4)
+    steps = 64 // one.batch_size
+    for k, v in plain.state_dict().items():
+        diff = (cl.state_dict()[k].float() - v.float()).abs()
+        # Adam moves a weight by at most ~lr per step whatever its gradient, so a gradient that is zero up to
+        # rounding may go either way: the bound is 2 lr per step; on average they agree to rounding (measured 1e-8)
+        assert float(diff.max()) <= 2 * one.learning_rate * steps, k
+        assert float(diff.mean()) <= 1e-6, k
+        assert cl.state_dict()[k].is_contiguous(), k
 
 
 def test_checkpoint_of_another_config_is_not_resumed(tmp_path):

@@ -19,7 +19,9 @@ from hepclust.contrastive.train import TrainConfig, load_checkpoint, train
 from .imagesets import write_set
 
 # the real model and augmentation at a small size: 32 x 32 images, global batch 16, 2 steps per epoch
-CFG = TrainConfig(n_clusters=3, latent_dim=16, epochs=2, batch_size=16, learning_rate=1e-3, seed=7)
+# NCHW: in channels-last layout oneDNN's weight-gradient sums depend on the batch size (TrainConfig.channels_last)
+CFG = TrainConfig(n_clusters=3, latent_dim=16, epochs=2, batch_size=16, learning_rate=1e-3, seed=7,
+                  channels_last=False)
 
 
 def _images(n: int) -> np.ndarray:
