@@ -23,8 +23,9 @@ def tsne(x: np.ndarray, perplexity: float, seed: int, n_jobs: int = 1) -> np.nda
 
 
 def umap2d(x: np.ndarray, n_neighbors: int, seed: int) -> np.ndarray:
-    import umap
+    from hepclust.umap_cache import import_umap
 
+    umap = import_umap()
     return umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, x.shape[0] - 1), random_state=seed,
                      n_jobs=1).fit_transform(x)
 

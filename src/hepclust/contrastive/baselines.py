@@ -35,8 +35,9 @@ def ward_raw(x: np.ndarray, k: int) -> np.ndarray:
 
 def umap_hdbscan(x: np.ndarray, n_components: int, n_neighbors: int, min_cluster_size: int, seed: int,
                  pca_components: int = 50) -> np.ndarray:
-    import umap
+    from hepclust.umap_cache import import_umap
 
+    umap = import_umap()
     if x.shape[1] > pca_components:
         x = PCA(n_components=min(pca_components, x.shape[0]), random_state=seed).fit_transform(x)
     z = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors, min_dist=0.0, random_state=seed,
