@@ -34,10 +34,12 @@ rule contrastive_train:
         "logs/contrastive/{imageset}/train.log",
     benchmark:
         "benchmarks/contrastive/{imageset}/train.tsv"
+    # the longest chain of the workflow: start it as soon as its images exist
+    priority: 10
     retries: 3
     conda:
         "../../envs/contrastive.yaml"
-    threads: 2
+    threads: DISTRIBUTED["cpus_per_rank"]
     resources:
         **train_resources(DISTRIBUTED),
     params:
@@ -102,7 +104,7 @@ rule contrastive_supervised:
         "benchmarks/contrastive/{imageset}/supervised.tsv"
     conda:
         "../../envs/contrastive.yaml"
-    threads: 2
+    threads: DISTRIBUTED["cpus_per_rank"]
     resources:
         gpu=1,
         mem_mb=8000,
@@ -252,7 +254,7 @@ rule contrastive_retrain:
     retries: 3
     conda:
         "../../envs/contrastive.yaml"
-    threads: 2
+    threads: DISTRIBUTED["cpus_per_rank"]
     resources:
         gpu=1,
         mem_mb=16000,
