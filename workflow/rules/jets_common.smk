@@ -7,6 +7,10 @@ PROCESSES = JETS.get("run", list(JETS["processes"]))
 CHUNKS = list(range(JETS["n_chunks"]))
 ALGORITHMS = JETS["algorithms"]
 RADII = JETS["radii"]
+# (algorithm, R, p) of every jets file of a chunk; p only for the generalised kT
+JET_DEFINITIONS = [
+    [a, r, JETS["genkt_p"] if a == "genkt" else None] for a in ALGORITHMS for r in RADII
+]
 
 
 def check_jets_config():
