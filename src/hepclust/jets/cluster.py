@@ -53,8 +53,9 @@ BEAM = -1
 INITIAL = -3
 
 # Rows of the float work block W (slot-indexed unless noted).
-RAP, PHI, MOM, NNDIST, DIJ, JPX, JPY, JPZ, JE, HDIJ, HMAX = range(11)  # JP*: by jet; HDIJ, HMAX: by history entry
-N_FLOAT_ROWS = 11
+# JP*: by jet; HDIJ, HMAX: by history entry; HKEY: by heap position (the d_ij of the slot there)
+RAP, PHI, MOM, NNDIST, DIJ, JPX, JPY, JPZ, JE, HDIJ, HMAX, HKEY = range(12)
+N_FLOAT_ROWS = 12
 # Rows of the integer work block I.
 NN, TILE, NXT, PRV, HEAP, HPOS, JETHIST, SLOTJET, HP1, HP2, HJET, ROOTS, LABEL = range(13)
 N_INT_ROWS = 13
@@ -394,41 +395,41 @@ def _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, 
     nn[i] = best_j
 
 
+# The heap keeps each entry's key next to it (hkey[i]: the d_ij of slot heap[i]), so sifting compares
+# consecutive memory instead of loading key[heap[c]] through the slot (a dependent load per level).
 @nb.njit(cache=True, inline="always")
-def _heap_swap(heap, hpos, i, j):
-    a, b = heap[i], heap[j]
-    heap[i], heap[j] = b, a
-    hpos[b], hpos[a] = i, j
-
-
-@nb.njit(cache=True, inline="always")
-def _sift_down(heap, hpos, key, size, i):
+def _sift_down(heap, hpos, hkey, size, i):
     while True:
         left = 2 * i + 1
         if left >= size:
             break
         child = left
-        if left + 1 < size and key[heap[left + 1]] < key[heap[left]]:
+        if left + 1 < size and hkey[left + 1] < hkey[left]:
             child = left + 1
-        if key[heap[child]] < key[heap[i]]:
-            _heap_swap(heap, hpos, i, child)
+        if hkey[child] < hkey[i]:
+            a, b = heap[i], heap[child]
+            heap[i], heap[child] = b, a
+            hpos[b], hpos[a] = i, child
+            hkey[i], hkey[child] = hkey[child], hkey[i]
             i = child
         else:
             break
 
 
 @nb.njit(cache=True, inline="always")
-def _heap_fix(heap, hpos, key, size, i):
-    """Restore the min-heap order around heap position i after key[heap[i]] changed: the entry moves up or
+def _heap_fix(heap, hpos, hkey, size, i):
+    """Restore the min-heap order around heap position i after hkey[i] changed: the entry moves up or
     down through a hole (one write per level), no nested helpers (each would add reference counts)."""
     x = heap[i]
-    kx = key[x]
+    kx = hkey[i]
     start = i
     while i > 0:
         parent = (i - 1) >> 1
-        y = heap[parent]
-        if kx < key[y]:
+        kp = hkey[parent]
+        if kx < kp:
+            y = heap[parent]
             heap[i] = y
+            hkey[i] = kp
             hpos[y] = i
             i = parent
         else:
@@ -438,37 +439,50 @@ def _heap_fix(heap, hpos, key, size, i):
             child = 2 * i + 1
             if child >= size:
                 break
-            kc = key[heap[child]]
+            kc = hkey[child]
             if child + 1 < size:
                 # the smaller child without a branch (a mispredicted one per level measured ~20% of the loop at
                 # N = 100); on a tie the left one, as before
-                kr = key[heap[child + 1]]
+                kr = hkey[child + 1]
                 right = kr < kc
                 child += right
                 kc = kr if right else kc
             if kc < kx:
                 y = heap[child]
                 heap[i] = y
+                hkey[i] = kc
                 hpos[y] = i
                 i = child
             else:
                 break
     heap[i] = x
+    hkey[i] = kx
     hpos[x] = i
 
 
 @nb.njit(cache=True, inline="always")
-def _heap_remove(heap, hpos, key, size, slot):
+def _heap_set(heap, hpos, hkey, size, slot, key):
+    """Slot's key is now key: store it at slot's heap position and restore the order."""
+    i = hpos[slot]
+    hkey[i] = key
+    _heap_fix(heap, hpos, hkey, size, i)
+
+
+@nb.njit(cache=True, inline="always")
+def _heap_remove(heap, hpos, hkey, size, slot):
     """Remove slot from a heap of the given size; returns the new size."""
     i = hpos[slot]
     last = size - 1
     if i != last:
         y = heap[last]
+        k = hkey[i]
         heap[i] = y
+        hkey[i] = hkey[last]
         hpos[y] = i
         heap[last] = slot
+        hkey[last] = k
         hpos[slot] = last
-        _heap_fix(heap, hpos, key, last, i)
+        _heap_fix(heap, hpos, hkey, last, i)
     return last
 
 
@@ -635,6 +649,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     jx, jy, jz, je = _ptr(W[JPX]), _ptr(W[JPY]), _ptr(W[JPZ]), _ptr(W[JE])
     hdij, hmax = _ptr(W[HDIJ]), _ptr(W[HMAX])
     nn, tile, nxt, prv, heap, hpos = _ptr(I[NN]), _ptr(I[TILE]), _ptr(I[NXT]), _ptr(I[PRV]), _ptr(I[HEAP]), _ptr(I[HPOS])
+    hkey = _ptr(W[HKEY])
     head, mark, tmax = _ptr(TI[HEAD]), _ptr(TI[MARK]), _ptr(TW[TMAX])
     n_tiles = ny * nphi
     for t in range(n_tiles):
@@ -652,10 +667,11 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         dij[i] = _dij_at(mom, nn, nndist, i)
         heap[i] = i
         hpos[i] = i
+        hkey[i] = dij[i]
         if nndist[i] > tmax[tile[i]]:
             tmax[tile[i]] = nndist[i]
     for q in range(n // 2 - 1, -1, -1):
-        _sift_down(heap, hpos, dij, n, q)
+        _sift_down(heap, hpos, hkey, n, q)
 
     n_active = n
     n_jets = n
@@ -667,11 +683,11 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         dmin = dij[a] * inv_r2
         prev_max = hmax[n_hist - 1]
         _tile_remove(a, tile, head, nxt, prv)
-        n_active = _heap_remove(heap, hpos, dij, n_active, a)
+        n_active = _heap_remove(heap, hpos, hkey, n_active, a)
         k = -1
         if b >= 0:
             _tile_remove(b, tile, head, nxt, prv)
-            n_active = _heap_remove(heap, hpos, dij, n_active, b)
+            n_active = _heap_remove(heap, hpos, hkey, n_active, b)
             k = n_jets
             n_jets += 1
             _record_merge(a, b, k, n_hist, W, I)
@@ -727,14 +743,14 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                                 _scan_nn(j, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach,
                                          r2, lazy)
                                 dij[j] = _dij_at(mom, nn, nndist, j)
-                                _heap_fix(heap, hpos, dij, n_active, hpos[j])
+                                _heap_set(heap, hpos, hkey, n_active, j, dij[j])
                             if k >= 0:
                                 d = _dist(rap[j], phi[j], rap[k], phi[k])
                                 if d < nndist[j]:
                                     nndist[j] = d
                                     nn[j] = k
                                     dij[j] = _dij_at(mom, nn, nndist, j)
-                                    _heap_fix(heap, hpos, dij, n_active, hpos[j])
+                                    _heap_set(heap, hpos, hkey, n_active, j, dij[j])
                                 if d < nndist[k]:
                                     nndist[k] = d
                                     nn[k] = j
@@ -746,8 +762,9 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
             dij[k] = _dij_at(mom, nn, nndist, k)
             heap[n_active] = k
             hpos[k] = n_active
+            hkey[n_active] = dij[k]
             n_active += 1
-            _heap_fix(heap, hpos, dij, n_active, n_active - 1)
+            _heap_fix(heap, hpos, hkey, n_active, n_active - 1)
             if nndist[k] > tmax[tile[k]]:
                 tmax[tile[k]] = nndist[k]
 
