@@ -69,7 +69,7 @@ LAZY_MARGIN = 1e-10  # a tile is skipped only when its distance bound exceeds th
 # Tile rows of the per-block scratch (TI: integers, TW: floats), MAX_TILES + 1 columns.  _geometry's tiles are at
 # least MIN_TILE wide, so at most 2 TILE_RAP_LIMIT / MIN_TILE rows and max(2 pi / MIN_TILE, 2 MAX_TILES_PER_R + 1)
 # columns.
-HEAD, MARK, TSTART, TFILL = range(4)
+HEAD, MARK, TSTART, TFILL, TROW = range(5)  # TROW: a tile's row (t // nphi), tabulated per event
 TMAX = 0
 MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * MAX_TILES_PER_R + 1)
 
@@ -191,7 +191,9 @@ def _record_beam(ja, n_hist, I):
     I[HJET, n_hist] = -1
 
 
-@nb.njit(cache=True)
+# error_model="numpy" on the kernels: no zero-division check and branch at every division (no divisor here can
+# be zero: tile widths, R^2, clipped kt^2); with the reciprocal tile widths and TROW, 3-6 % at R = 1.0.
+@nb.njit(cache=True, error_model="numpy")
 def _cluster_plain(px, py, pz, e, start, n, algo, p, r, W, I):
     """Plain N^2 clustering of one event into the history rows of W and I.
 
@@ -282,12 +284,14 @@ def _cluster_plain(px, py, pz, e, start, n, algo, p, r, W, I):
 # ---- tiles ------------------------------------------------------------------------------------------------
 
 @nb.njit(cache=True, inline="always")
-def _tile_of(y, ph, ylo, wy, ny, wphi, nphi):
-    """Tile index of a point."""
-    iy = int((y - ylo) / wy) if y > ylo else 0
+def _tile_of(y, ph, ylo, inv_wy, ny, inv_wphi, nphi):
+    """Tile index of a point, from the reciprocal tile widths (a division's latency sat on the merge's critical
+    path).  Only this function assigns tiles, so the assignment is consistent; that a point near an edge may
+    land one ulp outside its tile is covered by the reach (tiles >= R / tiles_per_r wide) and LAZY_MARGIN."""
+    iy = int((y - ylo) * inv_wy) if y > ylo else 0
     if iy >= ny:
         iy = ny - 1
-    ip = int(ph / wphi)
+    ip = int(ph * inv_wphi)
     if ip >= nphi:
         ip = nphi - 1
     return iy * nphi + ip
@@ -325,10 +329,10 @@ def _tile_remove(slot, tile, head, nxt, prv):
 
 
 @nb.njit(cache=True, inline="always")
-def _edges(s, rap, phi, tile, ylo, wy, wphi, nphi):
+def _edges(s, rap, phi, tile, trow, ylo, wy, wphi, nphi):
     """(tile row, tile column, distance of s to its tile's lower/upper y and phi edges): the bounds of lazy tiling."""
     t = tile[s]
-    iy = t // nphi
+    iy = trow[t]
     ip = t - iy * nphi
     y, ph = rap[s], phi[s]
     return (iy, ip, max(0.0, y - (ylo + iy * wy)), max(0.0, ylo + (iy + 1) * wy - y),
@@ -346,7 +350,7 @@ def _bound(d, lo, hi, w):
 
 
 @nb.njit(cache=True, inline="always")
-def _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy):
+def _scan_nn(i, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy):
     """Nearest neighbour of jet i (geometric, < R^2) among the jets of the tiles within reach; lazily skips
     tiles whose nearest edge is farther than the best distance so far.  Own tile first, as it usually
     holds the neighbour and makes the bound tight."""
@@ -362,11 +366,11 @@ def _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, 
                 best = d
                 best_j = j
         j = nxt[j]
-    iy = t0 // nphi
+    iy = trow[t0]
     ip = t0 - iy * nphi
     ylo_e = yhi_e = plo_e = phi_e = 0.0
     if lazy:
-        iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(i, rap, phi, tile, ylo, wy, wphi, nphi)
+        iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(i, rap, phi, tile, trow, ylo, wy, wphi, nphi)
     for dy in range(-reach, reach + 1):
         jy = iy + dy
         if jy < 0 or jy >= ny:
@@ -515,7 +519,7 @@ def _geometry(rap, n, r, tiles_per_r, dense):
     return ylo, wy, ny, wphi, nphi, reach
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _range_pairs(rap, phi, nn, nndist, i0, i1, j0, j1):
     """Every pair i in [i0, i1), j in [j0, j1) with j > i, each updating both neighbours: all pairs of a
     tile when the ranges are equal, a tile with one stored above it (the lower range first), or, from
@@ -556,7 +560,7 @@ def _row_pairs(rap, phi, nn, nndist, tile_start, i0, i1, row, c_lo, c_hi, nphi):
             _range_pairs(rap, phi, nn, nndist, j0, j1, i0, i1)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _initial_nn_pairs(rap, phi, nn, nndist, tile_start, n, ny, nphi, reach, r2):
     """Every jet's first nearest neighbour, each pair of nearby jets computed once: a tile with itself and
     with the tiles 'ahead' of it ((dy, dphi) > (0, 0)), which a phi ring of >= 2 reach + 1 tiles keeps
@@ -578,7 +582,7 @@ def _initial_nn_pairs(rap, phi, nn, nndist, tile_start, n, ny, nphi, reach, r2):
             _row_pairs(rap, phi, nn, nndist, tile_start, i0, i1, ty, ip - reach, ip + reach, nphi)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _load_by_tile(px, py, pz, e, start, n, algo, p, r, tiles_per_r, W, I, TI):
     """As :func:`_load`, but slot s holds the particle at position s of a counting sort by tile, so every
     tile's jets start out adjacent in memory; returns the grid (:func:`_geometry`) and each tile's first
@@ -594,7 +598,7 @@ def _load_by_tile(px, py, pz, e, start, n, algo, p, r, tiles_per_r, W, I, TI):
     for t in range(n_tiles + 1):
         tile_start[t] = 0
     for i in range(n):
-        t = _tile_of(y0[i], phi0[i], ylo, wy, ny, wphi, nphi)
+        t = _tile_of(y0[i], phi0[i], ylo, 1.0 / wy, ny, 1.0 / wphi, nphi)
         tile_of_particle[i] = t
         tile_start[t + 1] += 1
     for t in range(ny * nphi):
@@ -628,7 +632,7 @@ def _load_by_tile(px, py, pz, e, start, n, algo, p, r, tiles_per_r, W, I, TI):
 # Not inlined (nor _load_by_tile): called once per event from three places in _cluster_event, so inlining
 # copied the whole tiled loop three times and a cold numba cache took 164 s to compile instead of 71 s,
 # for a difference in speed within 1-4 % (measured side by side); SLURM jobs compiling at once timed out.
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I, TI, TW):
     """Tiled clustering of one event (strategies tiled, lazy9, lazy25); same history as :func:`_cluster_plain`.
 
@@ -650,9 +654,11 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     hdij, hmax = _ptr(W[HDIJ]), _ptr(W[HMAX])
     nn, tile, nxt, prv, heap, hpos = _ptr(I[NN]), _ptr(I[TILE]), _ptr(I[NXT]), _ptr(I[PRV]), _ptr(I[HEAP]), _ptr(I[HPOS])
     hkey = _ptr(W[HKEY])
-    head, mark, tmax = _ptr(TI[HEAD]), _ptr(TI[MARK]), _ptr(TW[TMAX])
+    head, mark, trow, tmax = _ptr(TI[HEAD]), _ptr(TI[MARK]), _ptr(TI[TROW]), _ptr(TW[TMAX])
+    inv_wy, inv_wphi = 1.0 / wy, 1.0 / wphi  # as in _load_by_tile: the same tiles
     n_tiles = ny * nphi
     for t in range(n_tiles):
+        trow[t] = t // nphi  # an integer division per tile here, not per neighbourhood in the loop
         head[t] = -1
         mark[t] = 0
         tmax[t] = 0.0
@@ -660,7 +666,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         _tile_insert(i, tile[i], tile, head, nxt, prv)
     if lazy:
         for i in range(n):
-            _scan_nn(i, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
+            _scan_nn(i, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
     else:
         _initial_nn_pairs(W[RAP], W[PHI], I[NN], W[NNDIST], tile_start, n, ny, nphi, reach, r2)
     for i in range(n):
@@ -694,7 +700,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
             rap[k] = rap_of(jx[k], jy[k], jz[k], je[k])
             phi[k] = phi_of(jx[k], jy[k])
             mom[k] = _momentum_factor(jx[k], jy[k], algo, p)
-            _tile_insert(k, _tile_of(rap[k], phi[k], ylo, wy, ny, wphi, nphi), tile, head, nxt, prv)
+            _tile_insert(k, _tile_of(rap[k], phi[k], ylo, inv_wy, ny, inv_wphi, nphi), tile, head, nxt, prv)
         else:
             _record_beam(a, n_hist, I)
         hdij[n_hist] = dmin
@@ -712,11 +718,11 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         for s in (k, np.int64(a), np.int64(b)):  # one type (int32 index rows)
             if s < 0:
                 continue
-            iy = tile[s] // nphi
+            iy = trow[tile[s]]
             ip = tile[s] - iy * nphi
             ylo_e = yhi_e = plo_e = phi_e = by = 0.0
             if lazy:
-                iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(s, rap, phi, tile, ylo, wy, wphi, nphi)
+                iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(s, rap, phi, tile, trow, ylo, wy, wphi, nphi)
             for dy in range(-reach, reach + 1):
                 ty = iy + dy
                 if ty < 0 or ty >= ny:
@@ -740,7 +746,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                     while j >= 0:
                         if j != k:
                             if nn[j] == a or (b >= 0 and nn[j] == b):
-                                _scan_nn(j, rap, phi, nn, nndist, tile, head, nxt, ylo, wy, ny, wphi, nphi, reach,
+                                _scan_nn(j, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach,
                                          r2, lazy)
                                 dij[j] = _dij_at(mom, nn, nndist, j)
                                 _heap_set(heap, hpos, hkey, n_active, j, dij[j])
@@ -873,7 +879,7 @@ def _cluster_block(px, py, pz, e, offsets, d, job, blk, n_blocks, out, out_ncon,
     W = np.empty((N_FLOAT_ROWS, size))
     # int32 index rows: half the cache footprint of int64 (the loop's rows outgrow L1 from a few hundred jets)
     I = np.empty((N_INT_ROWS, size), np.int32)
-    TI = np.empty((4, MAX_TILES + 1), np.int32)
+    TI = np.empty((5, MAX_TILES + 1), np.int32)
     TW = np.empty((1, MAX_TILES + 1))
     for ev in range(blk, n_events, n_blocks):
         start = offsets[ev]
