@@ -76,9 +76,12 @@ MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * 
 # ``best``: plain N^2 below PLAIN_MAX_N particles; tiled up to LAZY9_MIN_N; then lazy9, lazy25 from
 # LAZY25_MIN_N (x (0.4/R)^2 : the neighbourhood's occupancy, not N, decides).  Measured with every
 # strategy forced on synthetic events of 100 ... 50,000 particles at R = 0.4 and 1.0 (README, jets).
+# Crossovers re-measured (ours / FastJet C++, medians of 7-11): R = 0.4 tiled/lazy9 0.98/0.99 at 1,000, 0.89/0.86 at
+# 1,500; lazy9/lazy25 0.96/0.99 at 8,000, 0.87/0.81 at 12,000.  R = 1.0 (x 0.16) agrees: tiled/lazy9 1.01/1.08 at
+# 150, 0.95/0.94 at 250; lazy9/lazy25 1.06/1.09 at 1,250, 1.15/1.07 at 2,000.
 PLAIN_MAX_N = 60
-LAZY9_MIN_N = 1000
-LAZY25_MIN_N = 8000
+LAZY9_MIN_N = 1250
+LAZY25_MIN_N = 10000
 
 
 @intrinsic
