@@ -3,7 +3,9 @@
 * k-means on the leading principal components of the (log-charge) pixels;
 * UMAP to a few dimensions, then HDBSCAN (density clusters; noise allowed);
 * a small autoencoder's latent space, then k-means;
-* Ward agglomerative and k-means on raw pixels (the usual digits references).
+* Ward agglomerative and k-means on raw pixels (the usual digits references);
+* k-means on the network's latent, fitted either on the held-out images themselves or on the training
+  images and applied to the held-out ones (as the clusterer is).
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ def kmeans_pca(x: np.ndarray, k: int, n_components: int, seed: int) -> np.ndarra
 
 def kmeans_raw(x: np.ndarray, k: int, seed: int) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
+
+
+def kmeans_fit_predict(train: np.ndarray, test: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """k-means fitted on ``train``; each ``test`` row goes to its nearest centroid.
+
+    Why beside :func:`kmeans_raw` on the held-out latents: that one fits its centroids to the very images it
+    is scored on, while the clusterer learns from the training images only.  Measured on one default LArTPC
+    run: 0.716 fitted on the held-out latents, 0.64-0.65 fitted on the training latents.  Both rows are shown.
+    """
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit(train).predict(test)
 
 
 def ward_raw(x: np.ndarray, k: int) -> np.ndarray:

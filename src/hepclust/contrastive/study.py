@@ -217,13 +217,16 @@ def _scores(name: str, y: np.ndarray, pred: np.ndarray, uses_labels: bool = Fals
 
 def clusterer_rows(emb: Mapping[str, np.ndarray], scan: Mapping[str, np.ndarray], y: np.ndarray,
                    seed: int) -> list[dict[str, Any]]:
-    """The clusterer (SCAN head picked without labels), its first stage, over-clustering, k-means on its latent."""
+    """The clusterer (SCAN head picked without labels), its first stage, over-clustering, k-means on its latent
+    (fitted on the held-out latents, and fitted on the training latents as the clusterer is)."""
     k_over = scan["overcluster_probabilities"].shape[2]
+    k = len(np.unique(y))
     return [_scores(CLUSTERER, y, scan["cluster"]),
             _scores("Contrastive-Clustering head (first stage)", y, emb["cluster"]),
             _scores(f"over-clustering K={k_over} (purity: many-to-one)", y, scan["overcluster_cluster"]),
-            _scores(f"k-means on latent (k={len(np.unique(y))})", y,
-                    baselines.kmeans_raw(emb["latent"], len(np.unique(y)), seed))]
+            _scores(f"k-means on latent (k={k})", y, baselines.kmeans_raw(emb["latent"], k, seed)),
+            _scores(f"k-means on latent, fitted on the training images (k={k})", y,
+                    baselines.kmeans_fit_predict(emb["train_latent"], emb["latent"], k, seed))]
 
 
 def reference_rows(emb: Mapping[str, np.ndarray], supervised: Mapping[str, np.ndarray], y: np.ndarray
