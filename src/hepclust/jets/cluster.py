@@ -70,7 +70,9 @@ LAZY_MARGIN = 1e-10  # a tile is skipped only when its distance bound exceeds th
 # least MIN_TILE wide, so at most 2 TILE_RAP_LIMIT / MIN_TILE rows and max(2 pi / MIN_TILE, 2 MAX_TILES_PER_R + 1)
 # columns.
 HEAD, MARK, TSTART, TFILL, TROW = range(5)  # TROW: a tile's row (t // nphi), tabulated per event
+N_TILE_INT_ROWS = 5
 TMAX = 0
+N_TILE_FLOAT_ROWS = 1
 MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * MAX_TILES_PER_R + 1)
 
 # ``best``: plain N^2 below PLAIN_MAX_N particles; tiled up to LAZY9_MIN_N; then lazy9, lazy25 from
@@ -495,7 +497,7 @@ def _heap_remove(heap, hpos, hkey, size, slot):
 
 @nb.njit(cache=True)
 def _geometry(rap, n, r, tiles_per_r, dense):
-    """Tile grid of one event: (ylo, wy, ny, wphi, nphi, reach).
+    """Tile grid of one event: (ylo, wy, ny, wphi, nphi, reach, inv_wy, inv_wphi).
 
     Tiles are at least R / tiles_per_r wide (and MIN_TILE), so every neighbour
     closer than R lies within ``reach`` tiles in y and in phi; phi has at least
@@ -503,6 +505,8 @@ def _geometry(rap, n, r, tiles_per_r, dense):
     in crowded events narrow the tiles further, to about TILE_OCCUPANCY
     particles each (at most MAX_TILES_PER_R per R), since there the distances
     that matter are far below R and lazy tiling skips most of a wide neighbourhood.
+    The reciprocal widths (for :func:`_tile_of`) are computed here once, so the initial tiles
+    (:func:`_load_by_tile`) and those of merged jets (:func:`_cluster_tiled`) agree by construction.
     """
     ylo, yhi = TILE_RAP_LIMIT, -TILE_RAP_LIMIT
     for i in range(n):
@@ -519,7 +523,7 @@ def _geometry(rap, n, r, tiles_per_r, dense):
     wy = max(span / ny, w)
     nphi = max(2 * reach + 1, int(TWOPI / w))
     wphi = TWOPI / nphi
-    return ylo, wy, ny, wphi, nphi, reach
+    return ylo, wy, ny, wphi, nphi, reach, 1.0 / wy, 1.0 / wphi
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -588,20 +592,20 @@ def _initial_nn_pairs(rap, phi, nn, nndist, tile_start, n, ny, nphi, reach, r2):
 @nb.njit(cache=True, error_model="numpy")
 def _load_by_tile(px, py, pz, e, start, n, algo, p, r, tiles_per_r, W, I, TI):
     """As :func:`_load`, but slot s holds the particle at position s of a counting sort by tile, so every
-    tile's jets start out adjacent in memory; returns the grid (:func:`_geometry`) and each tile's first
-    slot (``tile_start``, n_tiles + 1 entries).  History entry i stays particle i."""
+    tile's jets start out adjacent in memory; returns the grid (:func:`_geometry`, with its reciprocal tile
+    widths) and each tile's first slot (``tile_start``, n_tiles + 1 entries).  History entry i stays particle i."""
     y0, phi0, tile_of_particle, order = W[NNDIST], W[DIJ], I[HEAP], I[HPOS]  # scratch until the first scan
     for i in range(n):
         k = start + i
         y0[i] = rap_of(px[k], py[k], pz[k], e[k])
         phi0[i] = phi_of(px[k], py[k])
-    ylo, wy, ny, wphi, nphi, reach = _geometry(y0, n, r, tiles_per_r, tiles_per_r > 1)
+    ylo, wy, ny, wphi, nphi, reach, inv_wy, inv_wphi = _geometry(y0, n, r, tiles_per_r, tiles_per_r > 1)
     n_tiles = ny * nphi
     tile_start, fill = TI[TSTART], TI[TFILL]
     for t in range(n_tiles + 1):
         tile_start[t] = 0
     for i in range(n):
-        t = _tile_of(y0[i], phi0[i], ylo, 1.0 / wy, ny, 1.0 / wphi, nphi)
+        t = _tile_of(y0[i], phi0[i], ylo, inv_wy, ny, inv_wphi, nphi)
         tile_of_particle[i] = t
         tile_start[t + 1] += 1
     for t in range(ny * nphi):
@@ -629,7 +633,7 @@ def _load_by_tile(px, py, pz, e, start, n, algo, p, r, tiles_per_r, W, I, TI):
         I[HP2, i] = INITIAL
         W[HDIJ, i] = 0.0
         W[HMAX, i] = 0.0
-    return ylo, wy, ny, wphi, nphi, reach, tile_start
+    return ylo, wy, ny, wphi, nphi, reach, inv_wy, inv_wphi, tile_start
 
 
 # Not inlined (nor _load_by_tile): called once per event from three places in _cluster_event, so inlining
@@ -650,15 +654,14 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     """
     r2 = r * r
     inv_r2 = 1.0 / r2
-    ylo, wy, ny, wphi, nphi, reach, tile_start = _load_by_tile(px, py, pz, e, start, n, algo, p, r, tiles_per_r,
-                                                                W, I, TI)
+    ylo, wy, ny, wphi, nphi, reach, inv_wy, inv_wphi, tile_start = _load_by_tile(px, py, pz, e, start, n, algo, p,
+                                                                                  r, tiles_per_r, W, I, TI)
     rap, phi, mom, nndist, dij = _ptr(W[RAP]), _ptr(W[PHI]), _ptr(W[MOM]), _ptr(W[NNDIST]), _ptr(W[DIJ])
     jx, jy, jz, je = _ptr(W[JPX]), _ptr(W[JPY]), _ptr(W[JPZ]), _ptr(W[JE])
     hdij, hmax = _ptr(W[HDIJ]), _ptr(W[HMAX])
     nn, tile, nxt, prv, heap, hpos = _ptr(I[NN]), _ptr(I[TILE]), _ptr(I[NXT]), _ptr(I[PRV]), _ptr(I[HEAP]), _ptr(I[HPOS])
     hkey = _ptr(W[HKEY])
     head, mark, trow, tmax = _ptr(TI[HEAD]), _ptr(TI[MARK]), _ptr(TI[TROW]), _ptr(TW[TMAX])
-    inv_wy, inv_wphi = 1.0 / wy, 1.0 / wphi  # as in _load_by_tile: the same tiles
     n_tiles = ny * nphi
     for t in range(n_tiles):
         trow[t] = t // nphi  # an integer division per tile here, not per neighbourhood in the loop
@@ -882,8 +885,8 @@ def _cluster_block(px, py, pz, e, offsets, d, job, blk, n_blocks, out, out_ncon,
     W = np.empty((N_FLOAT_ROWS, size))
     # int32 index rows: half the cache footprint of int64 (the loop's rows outgrow L1 from a few hundred jets)
     I = np.empty((N_INT_ROWS, size), np.int32)
-    TI = np.empty((5, MAX_TILES + 1), np.int32)
-    TW = np.empty((1, MAX_TILES + 1))
+    TI = np.empty((N_TILE_INT_ROWS, MAX_TILES + 1), np.int32)
+    TW = np.empty((N_TILE_FLOAT_ROWS, MAX_TILES + 1))
     for ev in range(blk, n_events, n_blocks):
         start = offsets[ev]
         n = offsets[ev + 1] - start
