@@ -11,8 +11,8 @@ whose neighbour changed are re-scanned.  They differ in where they look:
 * ``plain``: every other jet (N^2; best for a few dozen particles).
 * ``tiled``: tiles at least R wide, the 3x3 block around a jet; a binary
   min-heap of d_ij gives the next step in log N -- or, below SCAN_MAX_N
-  particles (every tiled strategy), a linear scan over a compact array of
-  them, as FastJet's N2Tiled (cheaper there than the heap's sifts).
+  particles, a linear scan over a compact array of them, as FastJet's
+  N2Tiled (cheaper there than the heap's sifts).
 * ``lazy9`` / ``lazy25``: the same tiles (R wide, 3x3) or half as wide (5x5),
   but a tile is skipped when even its nearest edge is farther than the
   distance already found (FastJet's N2MHTLazy9/25 idea).  Each tile also keeps an
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+import types as pytypes
 
 import numba as nb
 import numpy as np
@@ -86,15 +87,18 @@ MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * 
 PLAIN_MAX_N = 60
 LAZY9_MIN_N = 1250
 LAZY25_MIN_N = 10000
-# Below SCAN_MAX_N particles (any R, every tiled strategy) the next step is found by a linear scan over a compact
-# array of the active jets' d_ij (FastJet's N2Tiled) instead of the min-heap: a few hundred doubles scanned in
-# chunks (:func:`_first_min`) cost less than the heap's log N sifts for the several d_ij a step changes.  Measured
-# scan / heap (anti-kT, medians of 11-15 interleaved): Pythia (mean 657) 0.91-0.94 at R = 0.4, 0.955 at 1.0 (kT 0.91
-# both); synthetic R = 0.4: 0.90 at 100 and 300, 0.94 at 600, 0.91 at 800, 0.99 at 1,000, 0.97 at 1,250, 1.03 at
-# 1,600, 1.07 at 2,000, 1.13 at 3,000; R = 1.0: 0.90 at 100, 0.95 at 300, 1.00 at 600, 0.98 at 800 and 1,000,
-# 1.05 at 1,250, 1.08 at 1,600.  The crossover does not shrink with R as the tiles' occupancy does (a larger R
-# changes more d_ij per step, which costs the heap, not the scan), so this threshold is not scaled by R.
+# ``tiled`` below SCAN_MAX_N particles (``best``: 61-1,099 at R = 0.4, 61-199 at R = 1.0) finds the next step by a
+# linear scan over a compact array of the active jets' d_ij (FastJet's N2Tiled) instead of the min-heap: a few
+# hundred doubles scanned in chunks (:func:`_first_min`) cost less than the heap's log N sifts for the several d_ij
+# a step changes.  Measured scan / heap (anti-kT, medians of 11-21 interleaved): Pythia (mean 657) 0.91-0.94 at
+# R = 0.4 (kT 0.91-0.93); synthetic R = 0.4: 0.83-0.90 at 100, 0.87-0.90 at 300, 0.94 at 600, 0.91 at 800,
+# 0.93-1.01 at 1,000, then (with the scan forced) 1.03 at 1,600, 1.07 at 2,000, 1.13 at 3,000; R = 1.0: 0.88-0.90
+# at 100.  With the scan forced on lazy9 too, R = 1.0 gained as well (Pythia 0.93-0.96), but as a run-time flag
+# of one _cluster_tiled the heap's own lazy steps (R = 1.0, 3,000-10,000 particles) measured 4-9 % slower, and a
+# compiled copy with laziness costs the compile time of a whole second kernel: hence the scan only in the non-lazy
+# copy (_cluster_tiled_scan).
 SCAN_MAX_N = 1100
+TILED_SCAN = False  # False in _cluster_tiled (the heap); True in its compiled copy _cluster_tiled_scan (the scan)
 SCAN_CHUNK = 8  # keys per chunk of the scan (_first_min's tree reads 8); 16 measured 0.99 x the heap on Pythia R = 0.4
 
 
@@ -707,20 +711,24 @@ def _load_by_tile(px, py, pz, e, start, n, algo, p, r, tiles_per_r, W, I, TI):
 # copied the whole tiled loop three times and a cold numba cache took 164 s to compile instead of 71 s,
 # for a difference in speed within 1-4 % (measured side by side); SLURM jobs compiling at once timed out.
 @nb.njit(cache=True, error_model="numpy")
-def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, scan, W, I, TI, TW):
+def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I, TI, TW):
     """Tiled clustering of one event (strategies tiled, lazy9, lazy25); same history as :func:`_cluster_plain`.
 
     Slots are jet indices (a merged jet gets a new slot); tiles are doubly
     linked lists of slots; a binary min-heap over slots (rows HEAP/HPOS)
-    yields the smallest d in log N, or with ``scan`` (below SCAN_MAX_N
-    particles) a linear scan over a compact array of them (:func:`_first_min`).
-    ``tmax[t]`` bounds the neighbour distances of tile t's jets from above,
-    which lets a lazy step skip whole tiles.
+    yields the smallest d in log N; its compiled copy _cluster_tiled_scan
+    (TILED_SCAN: non-lazy, ``tiled`` below SCAN_MAX_N particles) scans a
+    compact array of them instead (:func:`_first_min`).  ``tmax[t]`` bounds
+    the neighbour distances of tile t's jets from above, which lets a lazy
+    step skip whole tiles.
 
     After the set-up every work row is used through a pointer (:func:`_ptr`):
     no reference counts and no index wraparound in the loop.  Tile rows come
     from the block's scratch TI / TW (MAX_TILES), so an event allocates nothing.
     """
+    scan = TILED_SCAN  # a compile-time constant: each copy holds only its own queue's code
+    if scan:
+        lazy = False  # the scan's copy is non-lazy only (a smaller second kernel to compile)
     r2 = r * r
     inv_r2 = 1.0 / r2
     ylo, wy, ny, wphi, nphi, reach, inv_wy, inv_wphi, tile_start = _load_by_tile(px, py, pz, e, start, n, algo, p,
@@ -855,6 +863,22 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, scan,
                 tmax[tile[k]] = nndist[k]
 
 
+def _with_globals(fn, name, **values):
+    """A copy of the Python function fn named name, seeing the module-level constants in values instead of the
+    module's: numba freezes globals into the compiled code, so the copy is a specialisation without a second
+    source.  Its own name keeps numba's on-disk cache entries (file + qualified name) apart."""
+    g = dict(fn.__globals__)
+    g.update(values)
+    f = pytypes.FunctionType(fn.__code__, g, name, fn.__defaults__, fn.__closure__)
+    f.__qualname__ = name
+    return f
+
+
+# _cluster_tiled with the linear scan (TILED_SCAN) instead of the heap, non-lazy (strategy tiled below SCAN_MAX_N).
+_cluster_tiled_scan = nb.njit(cache=True, error_model="numpy")(
+    _with_globals(_cluster_tiled.py_func, "_cluster_tiled_scan", TILED_SCAN=True))
+
+
 # ---- reading jets from the history --------------------------------------------------------------------------
 
 @nb.njit(cache=True)
@@ -936,12 +960,14 @@ def _cluster_event(px, py, pz, e, start, n, d, job, W, I, TI, TW, out, out_ncon,
         strategy = choose_strategy(n, r)
     if strategy == PLAIN:
         _cluster_plain(px, py, pz, e, start, n, algo, p, r, W, I)
+    elif strategy == TILED and n < SCAN_MAX_N:
+        _cluster_tiled_scan(px, py, pz, e, start, n, algo, p, r, 1, False, W, I, TI, TW)
     elif strategy == TILED:
-        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, False, n < SCAN_MAX_N, W, I, TI, TW)
+        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, False, W, I, TI, TW)
     elif strategy == LAZY9:
-        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, True, n < SCAN_MAX_N, W, I, TI, TW)
+        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, True, W, I, TI, TW)
     else:
-        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 2, True, n < SCAN_MAX_N, W, I, TI, TW)
+        _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 2, True, W, I, TI, TW)
     count = _roots(n, mode, ptmin * ptmin, njets, dcut, W, I)
     _write_event(start, n, count, W, I, out, out_ncon, particle_jet)
     return count
