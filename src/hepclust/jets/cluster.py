@@ -541,21 +541,11 @@ def _first_min(key, size):
     return c
 
 
-# The queue of d_ij: the min-heap, or with ``scan`` a compact array (rows HEAP: position -> slot, HPOS: slot ->
-# position, HKEY: the d_ij at a position) searched by :func:`_first_min`; removing an entry moves the last into its
-# place and leaves +inf behind, which keeps the chunked scan's padding.
+# The scanned queue of d_ij: a compact array (rows HEAP: position -> slot, HPOS: slot -> position, HKEY: the d_ij
+# at a position) searched by :func:`_first_min`; removing an entry moves the last into its place and leaves +inf
+# behind, which keeps the chunked scan's padding.
 @nb.njit(cache=True, inline="always")
-def _key_set(heap, hpos, hkey, size, slot, key, scan):
-    if scan:
-        hkey[hpos[slot]] = key
-    else:
-        _heap_set(heap, hpos, hkey, size, slot, key)
-
-
-@nb.njit(cache=True, inline="always")
-def _key_remove(heap, hpos, hkey, size, slot, scan):
-    if not scan:
-        return _heap_remove(heap, hpos, hkey, size, slot)
+def _scan_remove(heap, hpos, hkey, size, slot):
     i = hpos[slot]
     last = size - 1
     y = heap[last]
@@ -726,8 +716,9 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     no reference counts and no index wraparound in the loop.  Tile rows come
     from the block's scratch TI / TW (MAX_TILES), so an event allocates nothing.
     """
-    scan = TILED_SCAN  # a compile-time constant: each copy holds only its own queue's code
-    if scan:
+    # TILED_SCAN: a global, so a compile-time constant; branches on it directly are pruned by numba before it
+    # inlines the helpers, so each copy compiles only its own queue's code
+    if TILED_SCAN:
         lazy = False  # the scan's copy is non-lazy only (a smaller second kernel to compile)
     r2 = r * r
     inv_r2 = 1.0 / r2
@@ -759,7 +750,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         hkey[i] = dij[i]
         if nndist[i] > tmax[tile[i]]:
             tmax[tile[i]] = nndist[i]
-    if scan:
+    if TILED_SCAN:
         for i in range(n, n + SCAN_CHUNK):
             hkey[i] = math.inf
     else:
@@ -771,16 +762,25 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     n_hist = n
     stamp = 0
     while n_active > 0:
-        a = heap[_first_min(hkey, n_active)] if scan else heap[0]
+        if TILED_SCAN:
+            a = heap[_first_min(hkey, n_active)]
+        else:
+            a = heap[0]
         b = nn[a]
         dmin = dij[a] * inv_r2
         prev_max = hmax[n_hist - 1]
         _tile_remove(a, tile, head, nxt, prv)
-        n_active = _key_remove(heap, hpos, hkey, n_active, a, scan)
+        if TILED_SCAN:
+            n_active = _scan_remove(heap, hpos, hkey, n_active, a)
+        else:
+            n_active = _heap_remove(heap, hpos, hkey, n_active, a)
         k = -1
         if b >= 0:
             _tile_remove(b, tile, head, nxt, prv)
-            n_active = _key_remove(heap, hpos, hkey, n_active, b, scan)
+            if TILED_SCAN:
+                n_active = _scan_remove(heap, hpos, hkey, n_active, b)
+            else:
+                n_active = _heap_remove(heap, hpos, hkey, n_active, b)
             k = n_jets
             n_jets += 1
             _record_merge(a, b, k, n_hist, W, I)
@@ -836,14 +836,20 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                                 _scan_nn(j, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach,
                                          r2, lazy)
                                 dij[j] = _dij_at(mom, nn, nndist, j)
-                                _key_set(heap, hpos, hkey, n_active, j, dij[j], scan)
+                                if TILED_SCAN:
+                                    hkey[hpos[j]] = dij[j]
+                                else:
+                                    _heap_set(heap, hpos, hkey, n_active, j, dij[j])
                             if k >= 0:
                                 d = _dist(rap[j], phi[j], rap[k], phi[k])
                                 if d < nndist[j]:
                                     nndist[j] = d
                                     nn[j] = k
                                     dij[j] = _dij_at(mom, nn, nndist, j)
-                                    _key_set(heap, hpos, hkey, n_active, j, dij[j], scan)
+                                    if TILED_SCAN:
+                                        hkey[hpos[j]] = dij[j]
+                                    else:
+                                        _heap_set(heap, hpos, hkey, n_active, j, dij[j])
                                 if d < nndist[k]:
                                     nndist[k] = d
                                     nn[k] = j
@@ -857,7 +863,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
             hpos[k] = n_active
             hkey[n_active] = dij[k]
             n_active += 1
-            if not scan:
+            if not TILED_SCAN:
                 _heap_fix(heap, hpos, hkey, n_active, n_active - 1)
             if nndist[k] > tmax[tile[k]]:
                 tmax[tile[k]] = nndist[k]
