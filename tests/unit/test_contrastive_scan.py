@@ -11,7 +11,8 @@ import torch
 from sklearn.neighbors import NearestNeighbors
 
 from hepclust.contrastive.references import linear_probe
-from hepclust.contrastive.scan import Heads, ScanConfig, head_losses, mine_neighbours, scan_loss, select_head, train_heads
+from hepclust.contrastive.scan import (Heads, ScanConfig, choose_partition, head_losses, mine_neighbours,
+                                      neighbour_agreement, scan_loss, select_head, train_heads)
 from hepclust.metrics import hungarian_accuracy
 
 
@@ -128,3 +129,65 @@ def test_more_neighbours_than_training_images_fails_naming_the_config_key():
               "learning_rate": 1e-3, "weight_decay": 1e-4, "overcluster": 3, "seed": 0}
     with pytest.raises(ConfigError, match=r"contrastive\.scan\.neighbours.*8 training images"):
         scan_stage(emb, params)
+
+
+def test_neighbour_agreement_counts_the_pairs_that_share_a_cluster():
+    clusters = np.array([0, 0, 1, 1, 1])
+    neighbours = np.array([[1, 2], [0, 3], [3, 4], [2, 4], [0, 1]])  # pairs in the same cluster: 1, 1, 2, 2, 0
+    assert neighbour_agreement(clusters, neighbours) == pytest.approx(6 / 10)
+    with pytest.raises(ValueError, match="same images"):
+        neighbour_agreement(clusters[:3], neighbours)
+
+
+def test_choice_of_partition_keeps_the_one_that_follows_the_neighbours_and_never_a_merged_one():
+    x, y = _blobs()
+    neighbours = mine_neighbours(x, 10).numpy()
+    shuffled = np.random.default_rng(0).permutation(y)
+    merged = np.zeros_like(y)  # agrees with every neighbour, but uses one cluster of three
+    picked, agreement = choose_partition([shuffled, merged, y], neighbours, n_clusters=3)
+    assert picked == 2 and agreement[1] == 1.0 and agreement[2] == 1.0 and agreement[0] < 0.5
+    assert choose_partition([y, y.copy()], neighbours, 3)[0] == 0  # a tie: the first
+
+
+def _embedding(latent: np.ndarray, features: np.ndarray, n_test: int) -> dict[str, np.ndarray]:
+    """An embedding file's content: the first n_test images double as the held-out set."""
+    rng = np.random.default_rng(1)
+    views = np.stack([features + 0.1 * rng.normal(size=features.shape) for _ in range(2)]).astype(np.float32)
+    return {"probabilities": np.full((n_test, 3), 1 / 3, np.float32), "train_features": features,
+            "train_latent": latent, "train_view_features": views, "features": features[:n_test],
+            "latent": latent[:n_test]}
+
+
+SCAN_PARAMS = {"views": 2, "heads": 3, "neighbours": 10, "entropy_weight": 5.0, "epochs": 40, "batch_size": 30,
+               "learning_rate": 1e-2, "weight_decay": 1e-4, "overcluster": 4, "seed": 0}
+
+
+def test_clusterer_reports_kmeans_on_the_latent_when_the_heads_cannot_follow_the_neighbours():
+    """Latent: three separated blobs (neighbours and k-means right); encoder features: noise the heads cannot split
+    by blob.  The answer is k-means, and the heads table marks its row as the pick."""
+    from hepclust.contrastive.study import KMEANS_CANDIDATE, head_table, scan_stage
+
+    latent, y = _blobs()
+    noise = np.random.default_rng(2).normal(size=(len(y), 8)).astype(np.float32)
+    data, attrs = scan_stage(_embedding(latent.numpy(), noise, 90), SCAN_PARAMS)
+    assert attrs["picked"] == KMEANS_CANDIDATE and attrs["kmeans_agreement"] > attrs["scan_agreement"]
+    np.testing.assert_array_equal(data["cluster"], data["kmeans_cluster"])
+    assert hungarian_accuracy(y[:90], data["cluster"]) == 1.0
+    assert hungarian_accuracy(y[:90], data["scan_cluster"]) < 0.8
+    table = head_table(data, attrs, y[:90])
+    picked = table[table["picked_without_labels"] & (table["n_clusters"] == 3)]
+    assert list(picked["candidate"]) == [KMEANS_CANDIDATE] and list(picked["head"]) == [-1]
+    assert table.loc[table["n_clusters"] == 4, "picked_without_labels"].sum() == 1  # over-clustering: its head
+
+
+def test_clusterer_keeps_the_scan_head_when_both_candidates_agree_equally():
+    """Blobs in both spaces: the SCAN head and k-means are both right, the agreements tie, and the tie keeps the
+    SCAN head (the first candidate)."""
+    from hepclust.contrastive.study import SCAN_CANDIDATE, scan_stage
+
+    latent, y = _blobs()
+    data, attrs = scan_stage(_embedding(latent.numpy(), latent.numpy(), 90), SCAN_PARAMS)
+    assert attrs["scan_agreement"] == attrs["kmeans_agreement"]
+    assert attrs["picked"] == SCAN_CANDIDATE
+    np.testing.assert_array_equal(data["cluster"], data["scan_cluster"])
+    assert hungarian_accuracy(y[:90], data["cluster"]) == 1.0

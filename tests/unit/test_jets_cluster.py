@@ -270,3 +270,19 @@ def test_cpp_harness_clusters_the_same_events_into_the_same_number_of_jets(pythi
             assert secs > 0 and strategy.startswith("N2")
             assert n_jets == cluster(pythia_events, definition, ptmin=5.0).px.size
             assert len(cpp.strategies(definition)) == pythia_events.n_events
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_chunked_scan_returns_the_first_minimum_as_numpy_argmin_does(seed: int) -> None:
+    """_first_min (chunks of SCAN_CHUNK, the scan of small events) against numpy's argmin, which returns the
+    first of tied minima: FastJet's first-minimum-wins.  Keys from a small set, so ties are common, and padded
+    with +inf to the next whole chunk as the kernel keeps them; an all-inf array gives position 0."""
+    from hepclust.jets.cluster import SCAN_CHUNK, _first_min
+
+    rng = np.random.default_rng(seed)
+    for size in range(1, 5 * SCAN_CHUNK + 2):
+        key = np.full(size + SCAN_CHUNK, np.inf)
+        key[:size] = rng.integers(0, 4, size).astype(float)
+        key[:size][rng.random(size) < 0.2] = np.inf
+        expected = int(np.argmin(key[:size])) if np.isfinite(key[:size]).any() else 0
+        assert _first_min(key, size) == expected, (size, key[:size])

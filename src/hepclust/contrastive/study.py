@@ -23,7 +23,8 @@ from hepclust.contrastive import ablation, baselines, references
 from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
-from hepclust.contrastive.scan import NeighbourCountError, ScanConfig, train_heads
+from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, choose_partition, neighbour_agreement,
+                                      train_heads)
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import read_h5, write_csv, write_h5
@@ -36,6 +37,11 @@ EMBEDDING_KIND = "contrastive_embedding"
 EMBEDDING_DATASETS = ("latent", "features", "probabilities", "cluster", "labels", "train_features", "train_latent",
                       "train_view_features", "train_labels")
 SCAN_KIND = "scan_clusters"
+# the two candidates of the clusterer's answer (K = classes), chosen between by neighbour agreement
+SCAN_CANDIDATE = "SCAN heads (lowest-loss head)"
+KMEANS_CANDIDATE = "k-means on latent (fitted on the training images)"
+CANDIDATES = (SCAN_CANDIDATE, KMEANS_CANDIDATE)
+ORACLE = "best candidate by labels (SCAN heads or k-means; an oracle, uses labels)"
 SUPERVISED_KIND = "supervised_reference"
 
 
@@ -160,13 +166,18 @@ def scan_config(params: Mapping[str, Any], n_clusters: int, key: str = "contrast
 
 def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
                ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """SCAN heads for K = n_clusters and for the over-clustering K, each with its label-free pick: the
-    held-out images' probabilities under every head, the heads' losses, and the picked head's clusters."""
+    """SCAN heads for K = n_clusters and for the over-clustering K, each with its label-free pick (lowest loss);
+    then the clusterer's answer for K = n_clusters: the picked head or k-means on the training latents, whichever
+    agrees more with the mined neighbours (:func:`~hepclust.contrastive.scan.choose_partition`).
+
+    Written: the held-out images' probabilities under every head, the heads' losses and neighbour agreements,
+    both candidates' held-out clusters (``scan_cluster``, ``kmeans_cluster``) and the answer (``cluster``)."""
     n_clusters = int(emb["probabilities"].shape[1])
     views, feats = torch.from_numpy(emb["train_view_features"]), torch.from_numpy(emb["train_features"])
     latent, test = torch.from_numpy(emb["train_latent"]), torch.from_numpy(emb["features"])
     data: dict[str, np.ndarray] = {}
     attrs: dict[str, Any] = {}
+    trained = {}
     for name, k in (("", n_clusters), ("overcluster_", int(params["overcluster"]))):
         cfg = scan_config(params, k)
         try:
@@ -174,11 +185,25 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
         except NeighbourCountError as err:
             raise ConfigError("contrastive.scan.neighbours", str(err)) from None
         with torch.no_grad():
-            probs = res.heads(test).numpy()
+            probs, train_clusters = res.heads(test).numpy(), res.heads(feats).numpy().argmax(2)
+        trained[name] = (res, train_clusters, cfg.seed)
+        neighbours = res.neighbours.numpy()
         data |= {f"{name}probabilities": probs, f"{name}cluster": probs[res.chosen].argmax(1),
-                 f"{name}loss": res.losses, f"{name}consistency": res.consistency, f"{name}entropy": res.entropy}
+                 f"{name}loss": res.losses, f"{name}consistency": res.consistency, f"{name}entropy": res.entropy,
+                 f"{name}agreement": np.array([neighbour_agreement(c, neighbours) for c in train_clusters])}
         attrs[f"{name}chosen"] = res.chosen
         log.info("SCAN K=%d: head losses %s, label-free pick: head %d", k, np.round(res.losses, 4), res.chosen)
+    res, train_clusters, seed = trained[""]
+    kmeans = baselines.kmeans_fit(emb["train_latent"], n_clusters, seed)
+    picked, agreement = choose_partition([train_clusters[res.chosen], kmeans.labels_], res.neighbours.numpy(),
+                                         n_clusters)
+    data["scan_cluster"] = data["cluster"]
+    data["kmeans_cluster"] = kmeans.predict(emb["latent"])
+    data["cluster"] = (data["scan_cluster"], data["kmeans_cluster"])[picked]
+    attrs |= {"picked": CANDIDATES[picked], "scan_agreement": float(agreement[0]),
+              "kmeans_agreement": float(agreement[1])}
+    log.info("neighbour agreement: SCAN head %.4f, k-means on latent %.4f: the clusterer reports %s",
+             agreement[0], agreement[1], CANDIDATES[picked])
     return data, attrs
 
 
@@ -189,7 +214,8 @@ def run_scan(embedding_path: str, out: str, params: Mapping[str, Any], threads: 
 
 
 def read_scan(path: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    return read_h5(path, SCAN_KIND, required=("probabilities", "cluster", "loss", "overcluster_probabilities", "overcluster_cluster"))
+    return read_h5(path, SCAN_KIND, required=("probabilities", "cluster", "loss", "agreement", "scan_cluster",
+                                              "kmeans_cluster", "overcluster_probabilities", "overcluster_cluster"))
 
 
 def run_supervised(train_manifest: str, test_manifest: str, out: str, train_params: Mapping[str, Any],
@@ -217,11 +243,13 @@ def _scores(name: str, y: np.ndarray, pred: np.ndarray, uses_labels: bool = Fals
 
 def clusterer_rows(emb: Mapping[str, np.ndarray], scan: Mapping[str, np.ndarray], y: np.ndarray,
                    seed: int) -> list[dict[str, Any]]:
-    """The clusterer (SCAN head picked without labels), its first stage, over-clustering, k-means on its latent
-    (fitted on the held-out latents, and fitted on the training latents as the clusterer is)."""
+    """The clusterer (its label-free answer), the SCAN candidate on its own, its first stage, over-clustering,
+    k-means on its latent (fitted on the held-out latents, and fitted on the training latents: the other
+    candidate)."""
     k_over = scan["overcluster_probabilities"].shape[2]
     k = len(np.unique(y))
     return [_scores(CLUSTERER, y, scan["cluster"]),
+            _scores(SCAN_CANDIDATE, y, scan["scan_cluster"]),
             _scores("Contrastive-Clustering head (first stage)", y, emb["cluster"]),
             _scores(f"over-clustering K={k_over} (purity: many-to-one)", y, scan["overcluster_cluster"]),
             _scores(f"k-means on latent (k={k})", y, baselines.kmeans_raw(emb["latent"], k, seed)),
@@ -264,23 +292,44 @@ def baseline_rows(images: np.ndarray, y: np.ndarray, k: int, baseline: Mapping[s
 
 
 def head_table(scan: Mapping[str, np.ndarray], attrs: Mapping[str, Any], y: np.ndarray) -> pd.DataFrame:
-    """Every SCAN head: its loss (what the label-free pick sees) beside its scores by labels (what it cannot)."""
+    """Every candidate of the clusterer's answer: each SCAN head (its loss and neighbour agreement, what the
+    label-free choice sees) and, for K = classes, k-means on the training latents (head -1), beside their scores
+    by labels (what the choice cannot see).  ``picked_without_labels``: the answer the clusterer reports."""
     rows = []
+
+    def row(k: int, candidate: str, head: int, pred: np.ndarray, picked: bool, **seen: float) -> dict[str, Any]:
+        s = metrics.external_scores(y, pred)
+        return {"n_clusters": k, "candidate": candidate, "head": head, "scan_loss": np.nan, "consistency": np.nan,
+                "entropy": np.nan, **seen, "picked_without_labels": picked,
+                "hungarian_accuracy": s["hungarian_accuracy"], "purity": metrics.majority_accuracy(y, pred),
+                "nmi": s["nmi"], "ari": s["ari"]}
+
     for prefix in ("", "overcluster_"):
         probs = scan[f"{prefix}probabilities"]
+        chosen = int(attrs[f"{prefix}chosen"])
+        head_picked = not prefix and attrs["picked"] == SCAN_CANDIDATE
         for h in range(probs.shape[0]):
-            pred = probs[h].argmax(1)
-            s = metrics.external_scores(y, pred)
-            rows.append({"n_clusters": probs.shape[2], "head": h, "scan_loss": float(scan[f"{prefix}loss"][h]),
-                         "consistency": float(scan[f"{prefix}consistency"][h]),
-                         "entropy": float(scan[f"{prefix}entropy"][h]),
-                         "picked_without_labels": h == int(attrs[f"{prefix}chosen"]),
-                         "hungarian_accuracy": s["hungarian_accuracy"], "purity": metrics.majority_accuracy(y, pred),
-                         "nmi": s["nmi"], "ari": s["ari"]})
+            picked = h == chosen and (head_picked or bool(prefix))
+            rows.append(row(probs.shape[2], "SCAN head", h, probs[h].argmax(1), picked,
+                            scan_loss=float(scan[f"{prefix}loss"][h]),
+                            consistency=float(scan[f"{prefix}consistency"][h]),
+                            entropy=float(scan[f"{prefix}entropy"][h]),
+                            neighbour_agreement=float(scan[f"{prefix}agreement"][h]), lowest_loss=h == chosen))
+        if not prefix:
+            rows.append(row(probs.shape[2], KMEANS_CANDIDATE, -1, scan["kmeans_cluster"],
+                            attrs["picked"] == KMEANS_CANDIDATE,
+                            neighbour_agreement=float(attrs["kmeans_agreement"]), lowest_loss=False))
     table = pd.DataFrame(rows)
     best = table.groupby("n_clusters")["hungarian_accuracy"].transform("max")
     table["best_by_labels"] = table["hungarian_accuracy"] == best
     return table
+
+
+def candidate_clusters(scan: Mapping[str, np.ndarray], candidate: Mapping[str, Any]) -> np.ndarray:
+    """The held-out clusters of one row of :func:`head_table` (K = classes)."""
+    if candidate["candidate"] == KMEANS_CANDIDATE:
+        return scan["kmeans_cluster"]
+    return scan["probabilities"][int(candidate["head"])].argmax(1)
 
 
 def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_path: str,
@@ -297,7 +346,9 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_p
     k = int(emb["probabilities"].shape[1])
     rows = (clusterer_rows(emb, scan, y, seed) + reference_rows(emb, supervised, y)
             + baseline_rows(images, y, k, baseline, seed, extra_baselines))
-    conf = scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1)
+    # k-means gives no probability: its clusters' mean confidence stays empty
+    conf = (scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1) if scan_attrs["picked"] == SCAN_CANDIDATE
+            else None)
     per_cluster = pd.DataFrame(metrics.per_cluster_summary(y, scan["cluster"], conf))
     per_cluster["majority_class"] = [class_names[c] for c in per_cluster["majority_class"]]
     return {"metrics": pd.DataFrame(rows), "per_cluster": per_cluster, "heads": head_table(scan, scan_attrs, y),
@@ -326,8 +377,7 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     heads = head_table(scan, attrs, y)
     best = heads[(heads["n_clusters"] == cfg.n_clusters) & heads["best_by_labels"]].iloc[0]
     rows = clusterer_rows(emb, scan, y, seed)
-    rows.append(_scores("best SCAN head by labels (an oracle; uses labels)", y,
-                        scan["probabilities"][int(best["head"])].argmax(1), uses_labels=True))
+    rows.append(_scores(ORACLE, y, candidate_clusters(scan, best), uses_labels=True))
     if augmentation_off == ablation.NONE:
         rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
     rows.append(probe_row(emb, y))

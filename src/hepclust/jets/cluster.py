@@ -99,7 +99,11 @@ LAZY25_MIN_N = 10000
 # copy (_cluster_tiled_scan).
 SCAN_MAX_N = 1100
 TILED_SCAN = False  # False in _cluster_tiled (the heap); True in its compiled copy _cluster_tiled_scan (the scan)
-SCAN_CHUNK = 8  # keys per chunk of the scan (_first_min's tree reads 8); 16 measured 0.99 x the heap on Pythia R = 0.4
+SCAN_CHUNK = 8  # keys per chunk of the scan; 16 measured 0.99 x the heap on Pythia R = 0.4
+# _first_min's select tree reads exactly 8 keys per chunk (x0..x7), so the chunk is not a free knob: another
+# value needs another tree there.  Fail at import rather than scan past or short of each chunk.
+if SCAN_CHUNK != 8:
+    raise ImportError(f"SCAN_CHUNK = {SCAN_CHUNK}, but _first_min's select tree reads 8 keys per chunk")
 
 
 @intrinsic
