@@ -87,15 +87,15 @@ def test_linear_probe_separates_linearly_separable_classes():
 
 def test_kmeans_fitted_on_training_latents_assigns_held_out_points_to_the_training_centroids():
     """Held-out points all near one training cluster stay together, where k-means fitted on them splits them."""
-    from hepclust.contrastive.baselines import kmeans_fit_predict, kmeans_raw
+    from hepclust.contrastive.baselines import kmeans_fit, kmeans_raw
 
     rng = np.random.default_rng(0)
     train = np.concatenate([rng.normal(-5.0, 0.3, (50, 2)), rng.normal(5.0, 0.3, (50, 2))])
     test = rng.normal(5.0, 0.3, (40, 2))
-    assert np.unique(kmeans_fit_predict(train, test, 2, seed=0)).size == 1
+    assert np.unique(kmeans_fit(train, 2, seed=0).predict(test)).size == 1
     assert np.unique(kmeans_raw(test, 2, seed=0)).size == 2
     # two held-out points, one near each training blob, land in different clusters
-    pair = kmeans_fit_predict(train, np.array([[-5.0, -5.0], [5.0, 5.0]]), 2, seed=0)
+    pair = kmeans_fit(train, 2, seed=0).predict(np.array([[-5.0, -5.0], [5.0, 5.0]]))
     assert pair[0] != pair[1]
 
 
