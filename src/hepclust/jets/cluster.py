@@ -375,6 +375,13 @@ def _bound(d, lo, hi, w):
 
 
 @nb.njit(cache=True, inline="always")
+def _centre_out(q):
+    """0, 1, -1, 2, -2, ...: the q-th tile offset of a neighbourhood walked from its centre outwards."""
+    h = (q + 1) >> 1
+    return h if q & 1 else -h
+
+
+@nb.njit(cache=True, inline="always")
 def _scan_nn(i, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy):
     """Nearest neighbour of jet i (geometric, < R^2) among the jets of the tiles within reach; lazily skips
     tiles whose nearest edge is farther than the best distance so far.  Own tile first, as it usually
@@ -801,7 +808,10 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         # One pass over the tiles within reach of k, a and b, each tile once: jets whose neighbour was a or b
         # look again, every jet checks whether k is now its nearest, and k finds its own.  Lazily, a tile is
         # skipped when its nearest edge is farther from k (a, b) than all of its jets' neighbour distances
-        # (tmax) -- and, for k, than the best neighbour k has so far.
+        # (tmax) -- and, for k, than the best neighbour k has so far.  Tiles are walked from the centre out
+        # (:func:`_centre_out`): k's own tile first makes that best tight before the others are tested.  In the
+        # lower-left-first order k kept R^2 through most of its neighbourhood: anti-kT, R = 1.0, 1,000 particles
+        # looked at 56 jets per step, centre out 46 (Pythia 35 -> 28, 3,000: 82 -> 59).
         if k >= 0:
             nn[k] = -1
             nndist[k] = r2
@@ -814,13 +824,15 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
             ylo_e = yhi_e = plo_e = phi_e = by = 0.0
             if lazy:
                 iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(s, rap, phi, tile, trow, ylo, wy, wphi, nphi)
-            for dy in range(-reach, reach + 1):
+            for qy in range(2 * reach + 1):
+                dy = _centre_out(qy)
                 ty = iy + dy
                 if ty < 0 or ty >= ny:
                     continue
                 if lazy:
                     by = _bound(dy, ylo_e, yhi_e, wy)
-                for dp in range(-reach, reach + 1):
+                for qp in range(2 * reach + 1):
+                    dp = _centre_out(qp)
                     t = ty * nphi + _wrap(ip + dp, nphi)
                     if mark[t] == stamp:
                         continue
