@@ -81,13 +81,19 @@ MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * 
 # ``best``: plain N^2 below PLAIN_MAX_N particles; tiled up to LAZY9_MIN_N; then lazy9, lazy25 from
 # LAZY25_MIN_N (x (0.4/R)^2 : the neighbourhood's occupancy, not N, decides).  Measured with every
 # strategy forced on synthetic events of 100 ... 50,000 particles at R = 0.4 and 1.0 (README, jets).
-# Crossovers re-measured (ours / FastJet C++, medians of 7-11): R = 0.4 tiled/lazy9 0.98/0.99 at 1,000, 0.89/0.86 at
-# 1,500; lazy9/lazy25 0.96/0.99 at 8,000, 0.87/0.81 at 12,000.  R = 1.0 (x 0.16) agrees: tiled/lazy9 1.01/1.08 at
-# 150, 0.95/0.94 at 250; lazy9/lazy25 1.06/1.09 at 1,250, 1.15/1.07 at 2,000.
+# Crossovers re-measured after the centre-out walk of the merge loop (one strategy's time over the other's;
+# anti-kT, kT, C/A; medians of 11 interleaved): lazy9/tiled at R = 0.4 1.03-1.04 at 1,250, 1.01 at 1,600,
+# 0.94-0.96 at 2,000; at R = 1.0 1.12-1.16 at 250 (x 0.16: 1,560), 1.07-1.09 at 300, 0.98-1.02 at 400: below
+# SCAN_MAX_N the scan favours tiled beyond the scaling, so at R = 1.0 lazy9 above 256 is up to 7-9 % slower than
+# tiled near 300 particles.  lazy25/lazy9 at R = 0.4 1.02-1.06 at 10,000, 0.96-1.01 at 13,000; at R = 1.0
+# 1.06-1.11 at 1,600, 0.98-1.04 at 2,000 (x 0.16: 12,500).  But LAZY25_MIN_N = 12,500 measured under ``best``
+# (new/old, medians of 11) 0.93-0.97 at 10,000 and 0.94-1.10 at 12,000 (R = 0.4), 0.90-1.01 at 1,800-1,900 and
+# 1.01-1.06 at 2,000 (R = 1.0): 2-3 % overall, within the noise, so it stays at 10,000.  At R = 1.0 a threshold
+# times (0.4/R)^2 = 0.16000000000000003 lies just above the round number: N equal to it stays below.
 PLAIN_MAX_N = 60
-LAZY9_MIN_N = 1250
+LAZY9_MIN_N = 1600
 LAZY25_MIN_N = 10000
-# ``tiled`` below SCAN_MAX_N particles (``best``: 61-1,099 at R = 0.4, 61-199 at R = 1.0) finds the next step by a
+# ``tiled`` below SCAN_MAX_N particles (``best``: 61-1,099 at R = 0.4, 61-256 at R = 1.0) finds the next step by a
 # linear scan over a compact array of the active jets' d_ij (FastJet's N2Tiled) instead of the min-heap: a few
 # hundred doubles scanned in chunks (:func:`_first_min`) cost less than the heap's log N sifts for the several d_ij
 # a step changes.  Measured scan / heap (anti-kT, medians of 11-21 interleaved): Pythia (mean 657) 0.91-0.94 at
