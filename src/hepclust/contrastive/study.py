@@ -177,8 +177,7 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
     latent, test = torch.from_numpy(emb["train_latent"]), torch.from_numpy(emb["features"])
     data: dict[str, np.ndarray] = {}
     attrs: dict[str, Any] = {}
-    trained: dict[str, tuple[Any, np.ndarray, int]] = {}
-    for name, k in (("", n_clusters), ("overcluster_", int(params["overcluster"]))):
+    for name, k in (("overcluster_", int(params["overcluster"])), ("", n_clusters)):  # K = classes last: kept below
         cfg = scan_config(params, k)
         try:
             res = train_heads(views, feats, latent, cfg)
@@ -186,17 +185,15 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
             raise ConfigError("contrastive.scan.neighbours", str(err)) from None
         with torch.no_grad():
             probs, train_clusters = res.heads(test).numpy(), res.heads(feats).numpy().argmax(2)
-        trained[name] = (res, train_clusters, cfg.seed)
         neighbours = res.neighbours.numpy()
         data |= {f"{name}probabilities": probs, f"{name}cluster": probs[res.chosen].argmax(1),
                  f"{name}loss": res.losses, f"{name}consistency": res.consistency, f"{name}entropy": res.entropy,
                  f"{name}agreement": np.array([neighbour_agreement(c, neighbours) for c in train_clusters])}
         attrs[f"{name}chosen"] = res.chosen
         log.info("SCAN K=%d: head losses %s, label-free pick: head %d", k, np.round(res.losses, 4), res.chosen)
-    res, train_clusters, seed = trained[""]
-    kmeans = baselines.kmeans_fit(emb["train_latent"], n_clusters, seed)
-    picked, agreement = choose_partition([train_clusters[res.chosen], kmeans.labels_], res.neighbours.numpy(),
-                                         n_clusters)
+    # res, train_clusters, neighbours and cfg are those of K = n_clusters, the loop's last pass
+    kmeans = baselines.kmeans_fit(emb["train_latent"], n_clusters, cfg.seed)
+    picked, agreement = choose_partition([train_clusters[res.chosen], kmeans.labels_], neighbours, n_clusters)
     data["scan_cluster"] = data["cluster"]
     data["kmeans_cluster"] = kmeans.predict(emb["latent"])
     data["cluster"] = (data["scan_cluster"], data["kmeans_cluster"])[picked]
@@ -306,10 +303,10 @@ def head_table(scan: Mapping[str, np.ndarray], attrs: Mapping[str, Any], y: np.n
     for prefix in ("", "overcluster_"):
         probs = scan[f"{prefix}probabilities"]
         chosen = int(attrs[f"{prefix}chosen"])
-        head_picked = not prefix and attrs["picked"] == SCAN_CANDIDATE
+        # over-clustering reports its lowest-loss head; K = classes that head only when the SCAN candidate won
+        head_reported = bool(prefix) or attrs["picked"] == SCAN_CANDIDATE
         for h in range(probs.shape[0]):
-            picked = h == chosen and (head_picked or bool(prefix))
-            rows.append(row(probs.shape[2], "SCAN head", h, probs[h].argmax(1), picked,
+            rows.append(row(probs.shape[2], "SCAN head", h, probs[h].argmax(1), head_reported and h == chosen,
                             scan_loss=float(scan[f"{prefix}loss"][h]),
                             consistency=float(scan[f"{prefix}consistency"][h]),
                             entropy=float(scan[f"{prefix}entropy"][h]),
