@@ -818,12 +818,19 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         # (:func:`_centre_out`): k's own tile first makes that best tight before the others are tested.  In the
         # lower-left-first order k kept R^2 through most of its neighbourhood: anti-kT, R = 1.0, 1,000 particles
         # looked at 56 jets per step, centre out 46 (Pythia 35 -> 28, 3,000: 82 -> 59).
+        # Two shortcuts, both exact.  Non-lazily, a or b in k's tile (or b in a's) has the same 3x3 block as one
+        # walked already, all marked: its walk is skipped without testing its nine marks (Pythia, R = 0.4: 5 %).
+        # And only k's own walk measures distances to k: a tile that k's walk did not visit lies beyond reach of k,
+        # or (lazily) k's bound to it exceeds both tmax (every jet's neighbour distance there) and nndist[k], so
+        # no distance to k in it can change a neighbour; the jets rescanned there see k in its tile anyway.
         if k >= 0:
             nn[k] = -1
             nndist[k] = r2
         stamp += 1
         for s in (k, np.int64(a), np.int64(b)):  # one type (int32 index rows)
             if s < 0:
+                continue
+            if not lazy and s != k and ((k >= 0 and tile[s] == tile[k]) or (s == b and tile[b] == tile[a])):
                 continue
             iy = trow[tile[s]]
             ip = tile[s] - iy * nphi
@@ -862,7 +869,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                                     hkey[hpos[j]] = dij[j]
                                 else:
                                     _heap_set(heap, hpos, hkey, n_active, j, dij[j])
-                            if k >= 0:
+                            if s == k:
                                 d = _dist(rap[j], phi[j], rap[k], phi[k])
                                 if d < nndist[j]:
                                     nndist[j] = d
