@@ -83,9 +83,9 @@ MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * 
 # strategy forced on synthetic events of 100 ... 50,000 particles at R = 0.4 and 1.0 (README, jets).
 # Crossovers re-measured after the centre-out walk of the merge loop (one strategy's time over the other's;
 # anti-kT, kT, C/A; medians of 11 interleaved): lazy9/tiled at R = 0.4 1.03-1.04 at 1,250, 1.01 at 1,600,
-# 0.94-0.96 at 2,000; at R = 1.0 1.12-1.16 at 250 (x 0.16: 1,560), 1.07-1.09 at 300, 0.98-1.02 at 400: below
-# SCAN_MAX_N the scan favours tiled beyond the scaling, so at R = 1.0 lazy9 above 256 is up to 7-9 % slower than
-# tiled near 300 particles.  lazy25/lazy9 at R = 0.4 1.02-1.06 at 10,000, 0.96-1.01 at 13,000; at R = 1.0
+# 0.94-0.96 at 2,000; at R = 1.0 (both with the scan, SCAN_MAX_N) 1.06-1.10 at 200, 1.01-1.03 at 256 (x 0.16:
+# 1,600), 0.97-1.00 at 300, 0.90-0.93 at 400; tiled stays ahead at R = 0.4 below 1,100 (1.09-1.12 at 1,000,
+# 1.16-1.22 at 600).  lazy25/lazy9 at R = 0.4 1.02-1.06 at 10,000, 0.96-1.01 at 13,000; at R = 1.0
 # 1.06-1.11 at 1,600, 0.98-1.04 at 2,000 (x 0.16: 12,500).  But LAZY25_MIN_N = 12,500 measured under ``best``
 # (new/old, medians of 11) 0.93-0.97 at 10,000 and 0.94-1.10 at 12,000 (R = 0.4), 0.90-1.01 at 1,800-1,900 and
 # 1.01-1.06 at 2,000 (R = 1.0): 2-3 % overall, within the noise, so it stays at 10,000.  At R = 1.0 a threshold
@@ -99,10 +99,11 @@ LAZY25_MIN_N = 10000
 # a step changes.  Measured scan / heap (anti-kT, medians of 11-21 interleaved): Pythia (mean 657) 0.91-0.94 at
 # R = 0.4 (kT 0.91-0.93); synthetic R = 0.4: 0.83-0.90 at 100, 0.87-0.90 at 300, 0.94 at 600, 0.91 at 800,
 # 0.93-1.01 at 1,000, then (with the scan forced) 1.03 at 1,600, 1.07 at 2,000, 1.13 at 3,000; R = 1.0: 0.88-0.90
-# at 100.  With the scan forced on lazy9 too, R = 1.0 gained as well (Pythia 0.93-0.96), but as a run-time flag
-# of one _cluster_tiled the heap's own lazy steps (R = 1.0, 3,000-10,000 particles) measured 4-9 % slower, and a
-# compiled copy with laziness costs the compile time of a whole second kernel: hence the scan only in the non-lazy
-# copy (_cluster_tiled_scan).
+# at 100.  As a run-time flag of one _cluster_tiled the heap's own lazy steps (R = 1.0, 3,000-10,000 particles)
+# measured 4-9 % slower, hence a compiled copy (_cluster_tiled_scan).  That copy is lazy-capable too: lazy9 below
+# SCAN_MAX_N (``best``: 256-1,099 particles at R = 1.0) scans as well.  Measured lazy scan / lazy heap (medians of
+# 11 interleaved): Pythia R = 1.0 0.93-0.96 (anti-kT, kT, C/A), synthetic 300 0.90-0.94, 1,000 0.94-1.01; the cost
+# is compile time (cold, one core: 77 s -> 94 s).
 SCAN_MAX_N = 1100
 TILED_SCAN = False  # False in _cluster_tiled (the heap); True in its compiled copy _cluster_tiled_scan (the scan)
 SCAN_CHUNK = 8  # keys per chunk of the scan; 16 measured 0.99 x the heap on Pythia R = 0.4
@@ -724,7 +725,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     Slots are jet indices (a merged jet gets a new slot); tiles are doubly
     linked lists of slots; a binary min-heap over slots (rows HEAP/HPOS)
     yields the smallest d in log N; its compiled copy _cluster_tiled_scan
-    (TILED_SCAN: non-lazy, ``tiled`` below SCAN_MAX_N particles) scans a
+    (TILED_SCAN: below SCAN_MAX_N particles, lazy or not) scans a
     compact array of them instead (:func:`_first_min`).  ``tmax[t]`` bounds
     the neighbour distances of tile t's jets from above, which lets a lazy
     step skip whole tiles.
@@ -735,8 +736,6 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     """
     # TILED_SCAN: a global, so a compile-time constant; branched on directly (not passed to inlined helpers), so
     # each copy compiles little of the other's queue: cold compile 73.9 s, 79.7 s with the flag passed to helpers
-    if TILED_SCAN:
-        lazy = False  # the scan's copy is non-lazy only (a smaller second kernel to compile)
     r2 = r * r
     inv_r2 = 1.0 / r2
     ylo, wy, ny, wphi, nphi, reach, inv_wy, inv_wphi, tile_start = _load_by_tile(px, py, pz, e, start, n, algo, p,
@@ -909,7 +908,7 @@ def _with_globals(fn, name, **values):
     return f
 
 
-# _cluster_tiled with the linear scan (TILED_SCAN) instead of the heap, non-lazy (strategy tiled below SCAN_MAX_N).
+# _cluster_tiled with the linear scan (TILED_SCAN) instead of the heap (tiled and lazy9 below SCAN_MAX_N).
 _cluster_tiled_scan = nb.njit(cache=True, error_model="numpy")(
     _with_globals(_cluster_tiled.py_func, "_cluster_tiled_scan", TILED_SCAN=True))
 
@@ -999,6 +998,8 @@ def _cluster_event(px, py, pz, e, start, n, d, job, W, I, TI, TW, out, out_ncon,
         _cluster_tiled_scan(px, py, pz, e, start, n, algo, p, r, 1, False, W, I, TI, TW)
     elif strategy == TILED:
         _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, False, W, I, TI, TW)
+    elif strategy == LAZY9 and n < SCAN_MAX_N:
+        _cluster_tiled_scan(px, py, pz, e, start, n, algo, p, r, 1, True, W, I, TI, TW)
     elif strategy == LAZY9:
         _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, True, W, I, TI, TW)
     else:
