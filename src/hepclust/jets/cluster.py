@@ -90,19 +90,16 @@ MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * 
 # ``best``: plain N^2 below PLAIN_MAX_N particles; tiled up to LAZY9_MIN_N; then lazy9, lazy25 from
 # LAZY25_MIN_N (x (0.4/R)^2 : the neighbourhood's occupancy, not N, decides).  Measured with every
 # strategy forced on synthetic events of 100 ... 50,000 particles at R = 0.4 and 1.0 (README, jets).
-# Crossovers re-measured after the centre-out walk of the merge loop (one strategy's time over the other's;
-# anti-kT, kT, C/A; medians of 11 interleaved): lazy9/tiled at R = 0.4 1.03-1.04 at 1,250, 1.01 at 1,600,
-# 0.94-0.96 at 2,000; at R = 1.0 (both with the scan, SCAN_MAX_N) 1.06-1.10 at 200, 1.01-1.03 at 256 (x 0.16:
-# 1,600), 0.97-1.00 at 300, 0.90-0.93 at 400; tiled stays ahead at R = 0.4 below 1,100 (1.09-1.12 at 1,000,
-# 1.16-1.22 at 600).  lazy25/lazy9 at R = 0.4 1.02-1.06 at 10,000, 0.96-1.01 at 13,000; at R = 1.0
-# 1.06-1.11 at 1,600, 0.98-1.04 at 2,000 (x 0.16: 12,500).  But LAZY25_MIN_N = 12,500 measured under ``best``
-# (new/old, medians of 11) 0.93-0.97 at 10,000 and 0.94-1.10 at 12,000 (R = 0.4), 0.90-1.01 at 1,800-1,900 and
-# 1.01-1.06 at 2,000 (R = 1.0): 2-3 % overall, within the noise, so it stays at 10,000.  At R = 1.0 a threshold
-# times (0.4/R)^2 = 0.16000000000000003 lies just above the round number: N equal to it stays below.
+# Crossovers re-measured after the follower lists, which sped the lazy strategies up more than tiled (one
+# strategy's time over the other's, medians of 9 interleaved; anti-kT, kT): lazy9/tiled at R = 0.4 1.03 at 800,
+# 0.96-1.00 at 1,100, 0.93-0.94 at 1,600; at R = 1.0 1.00-1.01 at 150, 0.94-0.99 at 200, 0.91-0.94 at 256 (x 0.16:
+# 1,100 -> 176).  lazy25/lazy9 at R = 0.4 1.00-1.06 at 5,000, 0.90-0.95 at 10,000; at R = 1.0 1.01-1.06 at 1,000,
+# 0.93 at 1,600 (x 0.16: 7,000 -> 1,120).  At R = 1.0 a threshold times (0.4/R)^2 = 0.16000000000000003 lies
+# just above the round number: N equal to it stays below.
 PLAIN_MAX_N = 60
-LAZY9_MIN_N = 1600
-LAZY25_MIN_N = 10000
-# ``tiled`` below SCAN_MAX_N particles (``best``: 61-1,099 at R = 0.4, 61-256 at R = 1.0) finds the next step by a
+LAZY9_MIN_N = 1100
+LAZY25_MIN_N = 7000
+# ``tiled`` below SCAN_MAX_N particles (``best``: 61-1,099 at R = 0.4, 61-176 at R = 1.0) finds the next step by a
 # linear scan over a compact array of the active jets' d_ij (FastJet's N2Tiled) instead of the min-heap: a few
 # hundred doubles scanned in chunks (:func:`_first_min`) cost less than the heap's log N sifts for the several d_ij
 # a step changes.  Measured scan / heap (anti-kT, medians of 11-21 interleaved): Pythia (mean 657) 0.91-0.94 at
@@ -110,7 +107,7 @@ LAZY25_MIN_N = 10000
 # 0.93-1.01 at 1,000, then (with the scan forced) 1.03 at 1,600, 1.07 at 2,000, 1.13 at 3,000; R = 1.0: 0.88-0.90
 # at 100.  As a run-time flag of one _cluster_tiled the heap's own lazy steps (R = 1.0, 3,000-10,000 particles)
 # measured 4-9 % slower, hence a compiled copy (_cluster_tiled_scan).  That copy is lazy-capable too: lazy9 below
-# SCAN_MAX_N (``best``: 256-1,099 particles at R = 1.0) scans as well.  Measured lazy scan / lazy heap (medians of
+# SCAN_MAX_N (``best``: 177-1,099 particles at R = 1.0) scans as well.  Measured lazy scan / lazy heap (medians of
 # 11 interleaved): Pythia R = 1.0 0.93-0.96 (anti-kT, kT, C/A), synthetic 300 0.90-0.94, 1,000 0.94-1.01; the cost
 # is compile time (cold, one core: 77 s -> 94 s).
 SCAN_MAX_N = 1100
