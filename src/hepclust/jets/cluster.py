@@ -17,7 +17,14 @@ whose neighbour changed are re-scanned.  They differ in where they look:
   but a tile is skipped when even its nearest edge is farther than the
   distance already found (FastJet's N2MHTLazy9/25 idea).  Each tile also keeps an
   upper bound of its jets' neighbour distances, so after a merge the tiles that
-  cannot hold a jet affected by it are skipped without looking inside.
+  cannot hold a jet closer to the new one are skipped without looking inside.
+
+In the tiled strategies every jet also keeps its followers (the jets whose
+nearest neighbour it is) in a linked list.  After a merge, the jets that
+followed the two merged ones are found in their lists, not by walking the
+tiles around them testing every jet, as FastJet does: only the new jet's
+neighbourhood is walked (measured side by side: 5-16 % at 100-1,000 particles
+and on Pythia events, 25-40 % at 3,000-10,000).
 * ``best``: by multiplicity and R (:func:`choose_strategy`, thresholds measured
   by the benchmark rule).
 
@@ -60,8 +67,10 @@ INITIAL = -3
 RAP, PHI, MOM, NNDIST, DIJ, JPX, JPY, JPZ, JE, HDIJ, HMAX, HKEY = range(12)
 N_FLOAT_ROWS = 12
 # Rows of the integer work block I.
-NN, TILE, NXT, PRV, HEAP, HPOS, JETHIST, SLOTJET, HP1, HP2, HJET, ROOTS, LABEL = range(13)
-N_INT_ROWS = 13
+# FHEAD, FNXT, FPRV (tiled kernels): each jet's followers, the jets whose nearest neighbour it is, as a doubly
+# linked list (FHEAD by the followed slot; FNXT / FPRV by the following slot).
+NN, TILE, NXT, PRV, HEAP, HPOS, JETHIST, SLOTJET, HP1, HP2, HJET, ROOTS, LABEL, FHEAD, FNXT, FPRV = range(16)
+N_INT_ROWS = 16
 
 TILE_RAP_LIMIT = 10.0  # tiles span |y| <= this; particles beyond sit in the edge tiles
 MIN_TILE = 0.1  # tiles are never narrower than this (as FastJet's), whatever R
@@ -72,8 +81,8 @@ LAZY_MARGIN = 1e-10  # a tile is skipped only when its distance bound exceeds th
 # Tile rows of the per-block scratch (TI: integers, TW: floats), MAX_TILES + 1 columns.  _geometry's tiles are at
 # least MIN_TILE wide, so at most 2 TILE_RAP_LIMIT / MIN_TILE rows and max(2 pi / MIN_TILE, 2 MAX_TILES_PER_R + 1)
 # columns.
-HEAD, MARK, TSTART, TFILL, TROW = range(5)  # TROW: a tile's row (t // nphi), tabulated per event
-N_TILE_INT_ROWS = 5
+HEAD, TSTART, TFILL, TROW = range(4)  # TROW: a tile's row (t // nphi), tabulated per event
+N_TILE_INT_ROWS = 4
 TMAX = 0
 N_TILE_FLOAT_ROWS = 1
 MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * MAX_TILES_PER_R + 1)
@@ -81,28 +90,26 @@ MAX_TILES = int(2 * TILE_RAP_LIMIT / MIN_TILE) * max(int(TWOPI / MIN_TILE), 2 * 
 # ``best``: plain N^2 below PLAIN_MAX_N particles; tiled up to LAZY9_MIN_N; then lazy9, lazy25 from
 # LAZY25_MIN_N (x (0.4/R)^2 : the neighbourhood's occupancy, not N, decides).  Measured with every
 # strategy forced on synthetic events of 100 ... 50,000 particles at R = 0.4 and 1.0 (README, jets).
-# Crossovers re-measured after the centre-out walk of the merge loop (one strategy's time over the other's;
-# anti-kT, kT, C/A; medians of 11 interleaved): lazy9/tiled at R = 0.4 1.03-1.04 at 1,250, 1.01 at 1,600,
-# 0.94-0.96 at 2,000; at R = 1.0 1.12-1.16 at 250 (x 0.16: 1,560), 1.07-1.09 at 300, 0.98-1.02 at 400: below
-# SCAN_MAX_N the scan favours tiled beyond the scaling, so at R = 1.0 lazy9 above 256 is up to 7-9 % slower than
-# tiled near 300 particles.  lazy25/lazy9 at R = 0.4 1.02-1.06 at 10,000, 0.96-1.01 at 13,000; at R = 1.0
-# 1.06-1.11 at 1,600, 0.98-1.04 at 2,000 (x 0.16: 12,500).  But LAZY25_MIN_N = 12,500 measured under ``best``
-# (new/old, medians of 11) 0.93-0.97 at 10,000 and 0.94-1.10 at 12,000 (R = 0.4), 0.90-1.01 at 1,800-1,900 and
-# 1.01-1.06 at 2,000 (R = 1.0): 2-3 % overall, within the noise, so it stays at 10,000.  At R = 1.0 a threshold
-# times (0.4/R)^2 = 0.16000000000000003 lies just above the round number: N equal to it stays below.
+# Crossovers re-measured after the follower lists, which sped the lazy strategies up more than tiled (one
+# strategy's time over the other's, medians of 9 interleaved; anti-kT, kT): lazy9/tiled at R = 0.4 1.03 at 800,
+# 0.96-1.00 at 1,100, 0.93-0.94 at 1,600; at R = 1.0 1.00-1.01 at 150, 0.94-0.99 at 200, 0.91-0.94 at 256 (x 0.16:
+# 1,100 -> 176).  lazy25/lazy9 at R = 0.4 1.00-1.06 at 5,000, 0.90-0.95 at 10,000; at R = 1.0 1.01-1.06 at 1,000,
+# 0.93 at 1,600 (x 0.16: 7,000 -> 1,120).  At R = 1.0 a threshold times (0.4/R)^2 = 0.16000000000000003 lies
+# just above the round number: N equal to it stays below.
 PLAIN_MAX_N = 60
-LAZY9_MIN_N = 1600
-LAZY25_MIN_N = 10000
-# ``tiled`` below SCAN_MAX_N particles (``best``: 61-1,099 at R = 0.4, 61-256 at R = 1.0) finds the next step by a
+LAZY9_MIN_N = 1100
+LAZY25_MIN_N = 7000
+# ``tiled`` below SCAN_MAX_N particles (``best``: 61-1,099 at R = 0.4, 61-176 at R = 1.0) finds the next step by a
 # linear scan over a compact array of the active jets' d_ij (FastJet's N2Tiled) instead of the min-heap: a few
 # hundred doubles scanned in chunks (:func:`_first_min`) cost less than the heap's log N sifts for the several d_ij
 # a step changes.  Measured scan / heap (anti-kT, medians of 11-21 interleaved): Pythia (mean 657) 0.91-0.94 at
 # R = 0.4 (kT 0.91-0.93); synthetic R = 0.4: 0.83-0.90 at 100, 0.87-0.90 at 300, 0.94 at 600, 0.91 at 800,
 # 0.93-1.01 at 1,000, then (with the scan forced) 1.03 at 1,600, 1.07 at 2,000, 1.13 at 3,000; R = 1.0: 0.88-0.90
-# at 100.  With the scan forced on lazy9 too, R = 1.0 gained as well (Pythia 0.93-0.96), but as a run-time flag
-# of one _cluster_tiled the heap's own lazy steps (R = 1.0, 3,000-10,000 particles) measured 4-9 % slower, and a
-# compiled copy with laziness costs the compile time of a whole second kernel: hence the scan only in the non-lazy
-# copy (_cluster_tiled_scan).
+# at 100.  As a run-time flag of one _cluster_tiled the heap's own lazy steps (R = 1.0, 3,000-10,000 particles)
+# measured 4-9 % slower, hence a compiled copy (_cluster_tiled_scan).  That copy is lazy-capable too: lazy9 below
+# SCAN_MAX_N (``best``: 177-1,099 particles at R = 1.0) scans as well.  Measured lazy scan / lazy heap (medians of
+# 11 interleaved): Pythia R = 1.0 0.93-0.96 (anti-kT, kT, C/A), synthetic 300 0.90-0.94, 1,000 0.94-1.01; the cost
+# is compile time (cold, one core: 77 s -> 94 s).
 SCAN_MAX_N = 1100
 TILED_SCAN = False  # False in _cluster_tiled (the heap); True in its compiled copy _cluster_tiled_scan (the scan)
 SCAN_CHUNK = 8  # keys per chunk of the scan; 16 measured 0.99 x the heap on Pythia R = 0.4
@@ -357,6 +364,28 @@ def _tile_remove(slot, tile, head, nxt, prv):
         head[tile[slot]] = nxt[slot]
     if nxt[slot] >= 0:
         prv[nxt[slot]] = prv[slot]
+
+
+@nb.njit(cache=True, inline="always")
+def _follow(j, target, fhead, fnxt, fprv):
+    """j's nearest neighbour is now target (>= 0): j joins the head of target's followers."""
+    h = fhead[target]
+    fprv[j] = -1
+    fnxt[j] = h
+    if h >= 0:
+        fprv[h] = j
+    fhead[target] = j
+
+
+@nb.njit(cache=True, inline="always")
+def _unfollow(j, target, fhead, fnxt, fprv):
+    """j leaves the followers of target (its nearest neighbour until now, >= 0)."""
+    if fprv[j] >= 0:
+        fnxt[fprv[j]] = fnxt[j]
+    else:
+        fhead[target] = fnxt[j]
+    if fnxt[j] >= 0:
+        fprv[fnxt[j]] = fprv[j]
 
 
 @nb.njit(cache=True, inline="always")
@@ -724,7 +753,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     Slots are jet indices (a merged jet gets a new slot); tiles are doubly
     linked lists of slots; a binary min-heap over slots (rows HEAP/HPOS)
     yields the smallest d in log N; its compiled copy _cluster_tiled_scan
-    (TILED_SCAN: non-lazy, ``tiled`` below SCAN_MAX_N particles) scans a
+    (TILED_SCAN: below SCAN_MAX_N particles, lazy or not) scans a
     compact array of them instead (:func:`_first_min`).  ``tmax[t]`` bounds
     the neighbour distances of tile t's jets from above, which lets a lazy
     step skip whole tiles.
@@ -735,8 +764,6 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     """
     # TILED_SCAN: a global, so a compile-time constant; branched on directly (not passed to inlined helpers), so
     # each copy compiles little of the other's queue: cold compile 73.9 s, 79.7 s with the flag passed to helpers
-    if TILED_SCAN:
-        lazy = False  # the scan's copy is non-lazy only (a smaller second kernel to compile)
     r2 = r * r
     inv_r2 = 1.0 / r2
     ylo, wy, ny, wphi, nphi, reach, inv_wy, inv_wphi, tile_start = _load_by_tile(px, py, pz, e, start, n, algo, p,
@@ -746,12 +773,12 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     hdij, hmax = _ptr(W[HDIJ]), _ptr(W[HMAX])
     nn, tile, nxt, prv, heap, hpos = _ptr(I[NN]), _ptr(I[TILE]), _ptr(I[NXT]), _ptr(I[PRV]), _ptr(I[HEAP]), _ptr(I[HPOS])
     hkey = _ptr(W[HKEY])
-    head, mark, trow, tmax = _ptr(TI[HEAD]), _ptr(TI[MARK]), _ptr(TI[TROW]), _ptr(TW[TMAX])
+    fhead, fnxt, fprv = _ptr(I[FHEAD]), _ptr(I[FNXT]), _ptr(I[FPRV])
+    head, trow, tmax = _ptr(TI[HEAD]), _ptr(TI[TROW]), _ptr(TW[TMAX])
     n_tiles = ny * nphi
     for t in range(n_tiles):
         trow[t] = t // nphi  # an integer division per tile here, not per neighbourhood in the loop
         head[t] = -1
-        mark[t] = 0
         tmax[t] = 0.0
     for i in range(n - 1, -1, -1):  # lists in increasing slot order: consecutive memory
         _tile_insert(i, tile[i], tile, head, nxt, prv)
@@ -760,6 +787,11 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
             _scan_nn(i, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
     else:
         _initial_nn_pairs(W[RAP], W[PHI], I[NN], W[NNDIST], tile_start, n, ny, nphi, reach, r2)
+    for i in range(n):
+        fhead[i] = -1
+    for i in range(n - 1, -1, -1):  # followers in increasing slot order
+        if nn[i] >= 0:
+            _follow(i, nn[i], fhead, fnxt, fprv)
     for i in range(n):
         dij[i] = _dij_at(mom, nn, nndist, i)
         heap[i] = i
@@ -777,7 +809,6 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     n_active = n
     n_jets = n
     n_hist = n
-    stamp = 0
     while n_active > 0:
         if TILED_SCAN:
             a = heap[_first_min(hkey, n_active)]
@@ -811,25 +842,47 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         hmax[n_hist] = max(dmin, prev_max)
         n_hist += 1
 
-        # One pass over the tiles within reach of k, a and b, each tile once: jets whose neighbour was a or b
-        # look again, every jet checks whether k is now its nearest, and k finds its own.  Lazily, a tile is
-        # skipped when its nearest edge is farther from k (a, b) than all of its jets' neighbour distances
-        # (tmax) -- and, for k, than the best neighbour k has so far.  Tiles are walked from the centre out
+        # The jets that followed a or b (their nearest neighbour) look again: each jet's followers are a list,
+        # so no tile is walked to find them (k is in its tile already, so they see k too).  Then one walk over
+        # the tiles within reach of k: every jet checks whether k is now its nearest, and k finds its own.
+        # Lazily, a tile is skipped when its nearest edge is farther from k than all of its jets' neighbour
+        # distances (tmax) and than the best neighbour k has so far.  Tiles are walked from the centre out
         # (:func:`_centre_out`): k's own tile first makes that best tight before the others are tested.  In the
         # lower-left-first order k kept R^2 through most of its neighbourhood: anti-kT, R = 1.0, 1,000 particles
-        # looked at 56 jets per step, centre out 46 (Pythia 35 -> 28, 3,000: 82 -> 59).
+        # looked at 56 jets per step, centre out 46 (Pythia 35 -> 28, 3,000: 82 -> 59).  Before the follower
+        # lists the tiles within reach of a and b were walked as well, testing every jet for nn == a or b.
+        if nn[a] >= 0:
+            _unfollow(a, nn[a], fhead, fnxt, fprv)
+        if b >= 0 and nn[b] >= 0:
+            _unfollow(b, nn[b], fhead, fnxt, fprv)
         if k >= 0:
             nn[k] = -1
             nndist[k] = r2
-        stamp += 1
-        for s in (k, np.int64(a), np.int64(b)):  # one type (int32 index rows)
+            fhead[k] = -1
+        for s in (a, b):
             if s < 0:
                 continue
-            iy = trow[tile[s]]
-            ip = tile[s] - iy * nphi
+            j = fhead[s]
+            while j >= 0:
+                j_next = fnxt[j]
+                _scan_nn(j, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
+                if nn[j] >= 0:
+                    _follow(j, nn[j], fhead, fnxt, fprv)
+                dij[j] = _dij_at(mom, nn, nndist, j)
+                if TILED_SCAN:
+                    hkey[hpos[j]] = dij[j]
+                else:
+                    _heap_set(heap, hpos, hkey, n_active, j, dij[j])
+                if nndist[j] > tmax[tile[j]]:
+                    tmax[tile[j]] = nndist[j]
+                j = j_next
+        if k >= 0:
+            iy = trow[tile[k]]
+            ip = tile[k] - iy * nphi
             ylo_e = yhi_e = plo_e = phi_e = by = 0.0
             if lazy:
-                iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(s, rap, phi, tile, trow, ylo, wy, wphi, nphi)
+                iy, ip, ylo_e, yhi_e, plo_e, phi_e = _edges(k, rap, phi, tile, trow, ylo, wy, wphi, nphi)
+            yk, phik = rap[k], phi[k]
             for qy in range(2 * reach + 1):
                 dy = _centre_out(qy)
                 ty = iy + dy
@@ -840,45 +893,38 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                 for qp in range(2 * reach + 1):
                     dp = _centre_out(qp)
                     t = ty * nphi + _wrap(ip + dp, nphi)
-                    if mark[t] == stamp:
-                        continue
                     if lazy:
                         bp = _bound(dp, plo_e, phi_e, wphi)
                         limit = tmax[t]
-                        if s == k and nndist[k] > limit:
+                        if nndist[k] > limit:
                             limit = nndist[k]
                         if (by * by + bp * bp) * (1.0 - LAZY_MARGIN) > limit:
                             continue
-                    mark[t] = stamp
                     top = 0.0
                     j = head[t]
                     while j >= 0:
                         if j != k:
-                            if nn[j] == a or (b >= 0 and nn[j] == b):
-                                _scan_nn(j, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach,
-                                         r2, lazy)
+                            d = _dist(rap[j], phi[j], yk, phik)
+                            if d < nndist[j]:
+                                if nn[j] >= 0:
+                                    _unfollow(j, nn[j], fhead, fnxt, fprv)
+                                nndist[j] = d
+                                nn[j] = k
+                                _follow(j, k, fhead, fnxt, fprv)
                                 dij[j] = _dij_at(mom, nn, nndist, j)
                                 if TILED_SCAN:
                                     hkey[hpos[j]] = dij[j]
                                 else:
                                     _heap_set(heap, hpos, hkey, n_active, j, dij[j])
-                            if k >= 0:
-                                d = _dist(rap[j], phi[j], rap[k], phi[k])
-                                if d < nndist[j]:
-                                    nndist[j] = d
-                                    nn[j] = k
-                                    dij[j] = _dij_at(mom, nn, nndist, j)
-                                    if TILED_SCAN:
-                                        hkey[hpos[j]] = dij[j]
-                                    else:
-                                        _heap_set(heap, hpos, hkey, n_active, j, dij[j])
-                                if d < nndist[k]:
-                                    nndist[k] = d
-                                    nn[k] = j
+                            if d < nndist[k]:
+                                nndist[k] = d
+                                nn[k] = j
                         if nndist[j] > top:
                             top = nndist[j]
                         j = nxt[j]
                     tmax[t] = top
+            if nn[k] >= 0:
+                _follow(k, nn[k], fhead, fnxt, fprv)
         if k >= 0:
             dij[k] = _dij_at(mom, nn, nndist, k)
             heap[n_active] = k
@@ -902,7 +948,7 @@ def _with_globals(fn, name, **values):
     return f
 
 
-# _cluster_tiled with the linear scan (TILED_SCAN) instead of the heap, non-lazy (strategy tiled below SCAN_MAX_N).
+# _cluster_tiled with the linear scan (TILED_SCAN) instead of the heap (tiled and lazy9 below SCAN_MAX_N).
 _cluster_tiled_scan = nb.njit(cache=True, error_model="numpy")(
     _with_globals(_cluster_tiled.py_func, "_cluster_tiled_scan", TILED_SCAN=True))
 
@@ -992,6 +1038,8 @@ def _cluster_event(px, py, pz, e, start, n, d, job, W, I, TI, TW, out, out_ncon,
         _cluster_tiled_scan(px, py, pz, e, start, n, algo, p, r, 1, False, W, I, TI, TW)
     elif strategy == TILED:
         _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, False, W, I, TI, TW)
+    elif strategy == LAZY9 and n < SCAN_MAX_N:
+        _cluster_tiled_scan(px, py, pz, e, start, n, algo, p, r, 1, True, W, I, TI, TW)
     elif strategy == LAZY9:
         _cluster_tiled(px, py, pz, e, start, n, algo, p, r, 1, True, W, I, TI, TW)
     else:
