@@ -153,6 +153,8 @@ def test_resume_continues_from_the_saved_epoch_and_ends_identical(tmp_path):
     assert state["epoch"] == 1
     resumed, res_hist = train(images, SMALL, tmp_path / "b.pt", torch.device("cpu"))
     assert [r["epoch"] for r in res_hist] == [0.0, 1.0, 2.0, 3.0]
+    assert [r["session"] for r in res_hist] == [0.0, 0.0, 1.0, 1.0]  # epochs 2, 3 came after the resume
+    assert [r["session"] for r in full_hist] == [0.0] * 4
     for k, v in full.state_dict().items():
         assert torch.equal(v, resumed.state_dict()[k]), k
     assert res_hist[-1]["instance_loss"] == full_hist[-1]["instance_loss"]

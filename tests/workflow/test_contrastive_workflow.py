@@ -58,6 +58,7 @@ def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished
     per_seed = pd.read_csv(work / "results/contrastive/stability_per_seed.csv")
     summary = pd.read_csv(work / "results/contrastive/stability.csv")
     assert set(per_seed["imageset"]) == set(IMAGESETS) and set(per_seed["seed"]) == {1, 2}
+    assert (per_seed["training_sessions"] == 1).all()  # fresh trainings, none resumed from a checkpoint
     ours = summary[summary["method"] == "contrastive clustering"].set_index("imageset")
     for s in IMAGESETS:
         accs = per_seed[(per_seed["imageset"] == s) & (per_seed["method"] == "contrastive clustering")]

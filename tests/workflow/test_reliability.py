@@ -144,6 +144,8 @@ def test_killed_training_resumes_from_its_checkpoint_and_ends_with_the_same_metr
     assert m and int(m.group(1)) >= killed_after
     history = pd.read_csv(work / "results/contrastive/lartpc/history.csv")
     assert history["epoch"].tolist() == list(range(longer["epochs"]))
+    resumed_at = int(m.group(1)) + 1  # the history says which epochs came after the resume
+    assert (history["session"] > 0).tolist() == [e >= resumed_at for e in range(longer["epochs"])]
     pd.testing.assert_frame_equal(pd.read_csv(work / target), pd.read_csv(reference / target))
     a = torch.load(work / "results/contrastive/lartpc/model.pt", weights_only=True)["model"]
     b = torch.load(reference / "results/contrastive/lartpc/model.pt", weights_only=True)["model"]

@@ -136,7 +136,8 @@ def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, chec
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             scaler.load_state_dict(state["scaler"])
-            history = [dict(zip(state["history_keys"], row)) for row in state["history"]]
+            # checkpoints from before the session column count as one session
+            history = [{"session": 0.0, **dict(zip(state["history_keys"], row))} for row in state["history"]]
             start = int(state["epoch"]) + 1
             log.info("resuming from %s after epoch %d (world size now %d)", ckpt_path, start - 1, world.size)
         else:
@@ -148,6 +149,9 @@ def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, chec
         step_model = nn.parallel.DistributedDataParallel(
             step_model, device_ids=[device.index] if device.type == "cuda" else None)
 
+    # 0 for a training that starts from scratch, one more at each resume: history.csv (and the stability table)
+    # then show which epochs came from a checkpoint, e.g. after a pre-emption
+    session = max((r["session"] for r in history), default=-1.0) + 1.0
     batches = loader(dataset, sampler, workers, pin_memory=device.type == "cuda")
     rows = slice(world.rank * sampler.local, (world.rank + 1) * sampler.local)
     for epoch in range(start, cfg.epochs):
@@ -178,7 +182,7 @@ def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, chec
             assign += pa.detach().sum(0)
             n_batches += 1
         seconds = time.perf_counter() - t0
-        row = {"epoch": float(epoch), **{k: v / max(n_batches, 1) for k, v in sums.items()},
+        row = {"epoch": float(epoch), "session": session, **{k: v / max(n_batches, 1) for k, v in sums.items()},
                "cluster_size_entropy": float(assignment_entropy(assign[None]) / math.log(cfg.n_clusters)),
                "images_per_s": n_batches * cfg.batch_size / seconds, "seconds": seconds}
         history.append(row)
