@@ -18,6 +18,8 @@ whose neighbour changed are re-scanned.  They differ in where they look:
   distance already found (FastJet's N2MHTLazy9/25 idea).  Each tile also keeps an
   upper bound of its jets' neighbour distances, so after a merge the tiles that
   cannot hold a jet closer to the new one are skipped without looking inside.
+* ``best``: by multiplicity and R (:func:`choose_strategy`, thresholds measured
+  by the benchmark rule).
 
 In the tiled strategies every jet also keeps its followers (the jets whose
 nearest neighbour it is) in a linked list.  After a merge, the jets that
@@ -25,12 +27,13 @@ followed the two merged ones are found in their lists, not by walking the
 tiles around them testing every jet, as FastJet does: only the new jet's
 neighbourhood is walked (measured side by side: 5-16 % at 100-1,000 particles
 and on Pythia events, 25-40 % at 3,000-10,000).
-* ``best``: by multiplicity and R (:func:`choose_strategy`, thresholds measured
-  by the benchmark rule).
 
 We keep FastJet's bookkeeping -- distances scaled by R^2, first-minimum-wins,
 history parents ordered -- because with the same arithmetic even exact ties
-(identical particles) resolve the same way, which "validated jet by jet" needs.
+(identical particles) end in FastJet's jets (tested for every strategy), which
+"validated jet by jet" needs.  The order in which tied pairs merge may still
+differ from FastJet's: our tiles list jets by slot and are walked from the new
+jet's tile outwards, and FastJet's heap breaks ties its own way.
 
 Per-event work lives in two struct-of-arrays blocks (``W``: float rows,
 ``I``: integer rows, indexed by jet slot or history entry), allocated once per
@@ -753,7 +756,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
     Slots are jet indices (a merged jet gets a new slot); tiles are doubly
     linked lists of slots; a binary min-heap over slots (rows HEAP/HPOS)
     yields the smallest d in log N; its compiled copy _cluster_tiled_scan
-    (TILED_SCAN: below SCAN_MAX_N particles, lazy or not) scans a
+    (TILED_SCAN: tiled and lazy9 below SCAN_MAX_N particles) scans a
     compact array of them instead (:func:`_first_min`).  ``tmax[t]`` bounds
     the neighbour distances of tile t's jets from above, which lets a lazy
     step skip whole tiles.
