@@ -348,47 +348,35 @@ def _wrap(ip, nphi):
     return ip
 
 
+# Two kinds of doubly linked lists share the rows' layout (head by owner; nxt / prv by member): the jets of each
+# tile (HEAD, NXT, PRV) and each jet's followers (FHEAD, FNXT, FPRV).
+@nb.njit(cache=True, inline="always")
+def _link(j, owner, head, nxt, prv):
+    """Put j at the head of owner's list."""
+    h = head[owner]
+    prv[j] = -1
+    nxt[j] = h
+    if h >= 0:
+        prv[h] = j
+    head[owner] = j
+
+
+@nb.njit(cache=True, inline="always")
+def _unlink(j, owner, head, nxt, prv):
+    """Take j out of owner's list (j must be in it)."""
+    if prv[j] >= 0:
+        nxt[prv[j]] = nxt[j]
+    else:
+        head[owner] = nxt[j]
+    if nxt[j] >= 0:
+        prv[nxt[j]] = prv[j]
+
+
 @nb.njit(cache=True, inline="always")
 def _tile_insert(slot, t, tile, head, nxt, prv):
-    """Put a slot at the head of tile t's doubly linked list."""
+    """Put a slot at the head of tile t's list."""
     tile[slot] = t
-    prv[slot] = -1
-    nxt[slot] = head[t]
-    if head[t] >= 0:
-        prv[head[t]] = slot
-    head[t] = slot
-
-
-@nb.njit(cache=True, inline="always")
-def _tile_remove(slot, tile, head, nxt, prv):
-    if prv[slot] >= 0:
-        nxt[prv[slot]] = nxt[slot]
-    else:
-        head[tile[slot]] = nxt[slot]
-    if nxt[slot] >= 0:
-        prv[nxt[slot]] = prv[slot]
-
-
-@nb.njit(cache=True, inline="always")
-def _follow(j, target, fhead, fnxt, fprv):
-    """j's nearest neighbour is now target (>= 0): j joins the head of target's followers."""
-    h = fhead[target]
-    fprv[j] = -1
-    fnxt[j] = h
-    if h >= 0:
-        fprv[h] = j
-    fhead[target] = j
-
-
-@nb.njit(cache=True, inline="always")
-def _unfollow(j, target, fhead, fnxt, fprv):
-    """j leaves the followers of target (its nearest neighbour until now, >= 0)."""
-    if fprv[j] >= 0:
-        fnxt[fprv[j]] = fnxt[j]
-    else:
-        fhead[target] = fnxt[j]
-    if fnxt[j] >= 0:
-        fprv[fnxt[j]] = fprv[j]
+    _link(slot, t, head, nxt, prv)
 
 
 @nb.njit(cache=True, inline="always")
@@ -794,7 +782,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         fhead[i] = -1
     for i in range(n - 1, -1, -1):  # followers in increasing slot order
         if nn[i] >= 0:
-            _follow(i, nn[i], fhead, fnxt, fprv)
+            _link(i, nn[i], fhead, fnxt, fprv)
     for i in range(n):
         dij[i] = _dij_at(mom, nn, nndist, i)
         heap[i] = i
@@ -820,14 +808,14 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         b = nn[a]
         dmin = dij[a] * inv_r2
         prev_max = hmax[n_hist - 1]
-        _tile_remove(a, tile, head, nxt, prv)
+        _unlink(a, tile[a], head, nxt, prv)
         if TILED_SCAN:
             n_active = _scan_remove(heap, hpos, hkey, n_active, a)
         else:
             n_active = _heap_remove(heap, hpos, hkey, n_active, a)
         k = -1
         if b >= 0:
-            _tile_remove(b, tile, head, nxt, prv)
+            _unlink(b, tile[b], head, nxt, prv)
             if TILED_SCAN:
                 n_active = _scan_remove(heap, hpos, hkey, n_active, b)
             else:
@@ -855,9 +843,9 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
         # looked at 56 jets per step, centre out 46 (Pythia 35 -> 28, 3,000: 82 -> 59).  Before the follower
         # lists the tiles within reach of a and b were walked as well, testing every jet for nn == a or b.
         if nn[a] >= 0:
-            _unfollow(a, nn[a], fhead, fnxt, fprv)
+            _unlink(a, nn[a], fhead, fnxt, fprv)
         if b >= 0 and nn[b] >= 0:
-            _unfollow(b, nn[b], fhead, fnxt, fprv)
+            _unlink(b, nn[b], fhead, fnxt, fprv)
         if k >= 0:
             nn[k] = -1
             nndist[k] = r2
@@ -870,7 +858,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                 j_next = fnxt[j]
                 _scan_nn(j, rap, phi, nn, nndist, tile, trow, head, nxt, ylo, wy, ny, wphi, nphi, reach, r2, lazy)
                 if nn[j] >= 0:
-                    _follow(j, nn[j], fhead, fnxt, fprv)
+                    _link(j, nn[j], fhead, fnxt, fprv)
                 dij[j] = _dij_at(mom, nn, nndist, j)
                 if TILED_SCAN:
                     hkey[hpos[j]] = dij[j]
@@ -910,10 +898,10 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                             d = _dist(rap[j], phi[j], yk, phik)
                             if d < nndist[j]:
                                 if nn[j] >= 0:
-                                    _unfollow(j, nn[j], fhead, fnxt, fprv)
+                                    _unlink(j, nn[j], fhead, fnxt, fprv)
                                 nndist[j] = d
                                 nn[j] = k
-                                _follow(j, k, fhead, fnxt, fprv)
+                                _link(j, k, fhead, fnxt, fprv)
                                 dij[j] = _dij_at(mom, nn, nndist, j)
                                 if TILED_SCAN:
                                     hkey[hpos[j]] = dij[j]
@@ -927,7 +915,7 @@ def _cluster_tiled(px, py, pz, e, start, n, algo, p, r, tiles_per_r, lazy, W, I,
                         j = nxt[j]
                     tmax[t] = top
             if nn[k] >= 0:
-                _follow(k, nn[k], fhead, fnxt, fprv)
+                _link(k, nn[k], fhead, fnxt, fprv)
         if k >= 0:
             dij[k] = _dij_at(mom, nn, nndist, k)
             heap[n_active] = k
