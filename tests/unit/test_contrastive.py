@@ -105,6 +105,33 @@ def test_block_dropout_removes_a_fraction_of_the_charge_but_not_all(track_images
     assert 0.3 < kept < 0.99
 
 
+def test_a_rank_holding_part_of_the_global_batch_sees_the_same_views_as_one_rank_holding_all(track_images):
+    """Every random parameter, block positions included, is drawn for the global batch and sliced."""
+    whole = augment(track_images, AugmentConfig(), torch.Generator().manual_seed(3))
+    for rows in (slice(0, 2), slice(2, 4)):
+        part = augment(track_images[rows], AugmentConfig(), torch.Generator().manual_seed(3), 4, rows)
+        assert torch.equal(part, whole[rows])
+
+
+def test_blocks_zero_k_by_k_squares_cropped_at_the_edges():
+    """One 3 x 3 block per image (5-10 px at 768 x 256 scale to 3 px at 64 x 256): 9 pixels, fewer at an edge."""
+    from hepclust.contrastive.augment import _block_mask
+    h, w = 64, 256
+    mask = _block_mask(400, h, w, (12, 12), (5, 10), "cpu", torch.Generator().manual_seed(0))
+    counts = mask.sum(dim=(1, 2, 3))
+    assert counts.max() == 9 and counts.min() >= 4  # a corner keeps 2 x 2 of the 3 x 3
+    rows, cols = torch.nonzero(mask[0, 0], as_tuple=True)
+    assert rows.max() - rows.min() <= 2 and cols.max() - cols.min() <= 2
+
+
+def test_distortion_field_equals_bicubic_interpolation_of_the_control_grid():
+    from hepclust.contrastive.augment import _bicubic_basis
+    ctrl = torch.randn(3, 2, 4, 4, generator=torch.Generator().manual_seed(0))
+    field = _bicubic_basis(64, "cpu") @ ctrl @ _bicubic_basis(128, "cpu").T
+    ref = torch.nn.functional.interpolate(ctrl, size=(64, 128), mode="bicubic", align_corners=True)
+    assert torch.allclose(field, ref, atol=1e-5)
+
+
 def test_two_views_differ_and_same_generator_state_gives_the_same_view(track_images):
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
     a1, b1 = augment(track_images, AugmentConfig(), g1), augment(track_images, AugmentConfig(), g1)
