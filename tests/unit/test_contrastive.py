@@ -124,6 +124,14 @@ def test_blocks_zero_k_by_k_squares_cropped_at_the_edges():
     assert rows.max() - rows.min() <= 2 and cols.max() - cols.min() <= 2
 
 
+def test_a_fraction_of_a_block_is_drawn_as_often_as_it_says():
+    """50 blocks at 768 x 256 are 0.26 of a block on a 32 x 32 image: a quarter of the images get one."""
+    from hepclust.contrastive.augment import _block_mask
+    mask = _block_mask(4000, 32, 32, (50, 50), (1, 3), "cpu", torch.Generator().manual_seed(0))
+    hit = mask.flatten(1).any(dim=1).float().mean()
+    assert abs(hit - 50 * 32 * 32 / (768 * 256)) < 0.03
+
+
 def test_distortion_field_equals_bicubic_interpolation_of_the_control_grid():
     from hepclust.contrastive.augment import _bicubic_basis
     ctrl = torch.randn(3, 2, 4, 4, generator=torch.Generator().manual_seed(0))
