@@ -155,7 +155,7 @@ def _embedding(latent: np.ndarray, features: np.ndarray, n_test: int) -> dict[st
     views = np.stack([features + 0.1 * rng.normal(size=features.shape) for _ in range(2)]).astype(np.float32)
     return {"probabilities": np.full((n_test, 3), 1 / 3, np.float32), "train_features": features,
             "train_latent": latent, "train_view_features": views, "features": features[:n_test],
-            "latent": latent[:n_test]}
+            "view_features": views[:, :n_test], "latent": latent[:n_test]}
 
 
 SCAN_PARAMS = {"views": 2, "heads": 3, "neighbours": 10, "entropy_weight": 5.0, "epochs": 40, "batch_size": 30,
@@ -191,3 +191,35 @@ def test_clusterer_keeps_the_scan_head_when_both_candidates_agree_equally():
     assert attrs["picked"] == SCAN_CANDIDATE
     np.testing.assert_array_equal(data["cluster"], data["scan_cluster"])
     assert hungarian_accuracy(y[:90], data["cluster"]) == 1.0
+
+
+def test_view_averaged_scores_are_the_mean_of_each_heads_softmax_over_the_image_and_its_views():
+    from hepclust.contrastive.scan import Heads, head_probabilities
+
+    torch.manual_seed(0)
+    heads = Heads(4, 3, 2)
+    x = torch.randn(5, 4)
+    views = torch.randn(3, 5, 4)
+    plain = head_probabilities(heads, x)
+    averaged = head_probabilities(heads, x, views)
+    by_hand = np.zeros((2, 5, 3))
+    for h, lin in enumerate(heads.linear):
+        for img in (x, *views):
+            by_hand[h] += torch.softmax(lin(img), dim=1).detach().numpy() / 4
+    np.testing.assert_allclose(averaged, by_hand, atol=1e-6)
+    np.testing.assert_allclose(plain[0], torch.softmax(heads.linear[0](x), dim=1).detach().numpy(), atol=1e-6)
+    assert not np.allclose(plain, averaged)
+
+
+def test_view_averaging_scores_the_heads_on_the_held_out_views_it_is_given():
+    """The held-out views carry the blobs, the clean held-out features are noise: only averaging over the
+    views (weight 2 of 3) recovers the blobs for the SCAN head."""
+    from hepclust.contrastive.study import scan_stage
+
+    latent, y = _blobs()
+    emb = _embedding(latent.numpy(), latent.numpy(), 90)
+    emb["features"] = np.random.default_rng(3).normal(size=emb["features"].shape).astype(np.float32) * 0.01
+    plain, _ = scan_stage(emb, SCAN_PARAMS)
+    averaged, _ = scan_stage(emb, {**SCAN_PARAMS, "average_views": True})
+    assert hungarian_accuracy(y[:90], averaged["scan_cluster"]) == 1.0
+    assert hungarian_accuracy(y[:90], plain["scan_cluster"]) < 0.9

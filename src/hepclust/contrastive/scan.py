@@ -167,6 +167,22 @@ def train_heads(views: torch.Tensor, features: torch.Tensor, latent: torch.Tenso
     return ScanResult(heads, neighbours, total, consistency, entropy, select_head(total))
 
 
+def head_probabilities(heads: Heads, features: torch.Tensor, view_features: torch.Tensor | None = None
+                       ) -> np.ndarray:
+    """Every head's probabilities (heads, N, K) of N images; with ``view_features`` (V, N, D) the mean over the
+    image and its V augmented views.
+
+    Why the mean over views: the heads were trained on views, and an image near a cluster boundary can fall on
+    either side depending on the crop; averaging the views' votes (test-time augmentation) scores the image
+    rather than one rendering of it.
+    """
+    with torch.no_grad():
+        p = heads(features)
+        if view_features is not None:
+            p = (p + sum(heads(v) for v in view_features)) / (1 + view_features.shape[0])
+    return p.numpy()
+
+
 def neighbour_agreement(clusters: np.ndarray, neighbours: np.ndarray) -> float:
     """Fraction of (image, mined neighbour) pairs in the same cluster: SCAN's consistency on hard assignments.
 

@@ -23,8 +23,8 @@ from hepclust.contrastive import ablation, baselines, references
 from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
-from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, choose_partition, neighbour_agreement,
-                                      train_heads)
+from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, choose_partition, head_probabilities,
+                                      neighbour_agreement, train_heads)
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import read_h5, write_csv, write_h5
@@ -34,8 +34,8 @@ from hepclust.images import read_image_set
 log = logging.getLogger(__name__)
 
 EMBEDDING_KIND = "contrastive_embedding"
-EMBEDDING_DATASETS = ("latent", "features", "probabilities", "cluster", "labels", "train_features", "train_latent",
-                      "train_view_features", "train_labels")
+EMBEDDING_DATASETS = ("latent", "features", "view_features", "probabilities", "cluster", "labels", "train_features",
+                      "train_latent", "train_view_features", "train_labels")
 SCAN_KIND = "scan_clusters"
 # the two candidates of the clusterer's answer (K = classes), chosen between by neighbour agreement
 SCAN_CANDIDATE = "SCAN heads (lowest-loss head)"
@@ -129,10 +129,11 @@ def train_rank(args: Mapping[str, Any]) -> None:
 
 def embed_sets(model: torch.nn.Module, cfg: TrainConfig, train_set: ShardedImages, test_set: ShardedImages,
                dev: torch.device, workers: int, views: int, seed: int) -> dict[str, np.ndarray]:
-    """Everything the later stages read: the held-out images' features, latent, cluster head and labels, and
-    the training images' features, latent, ``views`` augmented views and labels (the latter for the probe only)."""
+    """Everything the later stages read: the held-out images' features, latent, cluster head, ``views`` augmented
+    views and labels, and the training images' features, latent, ``views`` augmented views and labels (the
+    latter for the probe only)."""
     tr = embed(model, train_set, dev, workers=workers, views=views, augment_cfg=cfg.augment, seed=seed)
-    te = embed(model, test_set, dev, workers=workers)
+    te = embed(model, test_set, dev, workers=workers, views=views, augment_cfg=cfg.augment, seed=seed)
     return {**te, "cluster": te["probabilities"].argmax(1), "labels": test_set.labels(),
             **{f"train_{k}": v for k, v in tr.items() if k != "probabilities"}, "train_labels": train_set.labels()}
 
@@ -157,7 +158,7 @@ def read_embedding(path: str) -> dict[str, Any]:
 
 
 def scan_config(params: Mapping[str, Any], n_clusters: int, key: str = "contrastive.scan") -> ScanConfig:
-    p = {k: v for k, v in params.items() if k not in ("views", "overcluster")}
+    p = {k: v for k, v in params.items() if k not in ("views", "overcluster", "average_views")}
     try:
         return ScanConfig(n_clusters=n_clusters, **p)
     except TypeError as exc:
@@ -170,11 +171,17 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
     then the clusterer's answer for K = n_clusters: the picked head or k-means on the training latents, whichever
     agrees more with the mined neighbours (:func:`~hepclust.contrastive.scan.choose_partition`).
 
+    With ``average_views`` every head scores an image by its probabilities averaged over the image and its
+    augmented views (held-out and training images alike).
+
     Written: the held-out images' probabilities under every head, the heads' losses and neighbour agreements,
     both candidates' held-out clusters (``scan_cluster``, ``kmeans_cluster``) and the answer (``cluster``)."""
     n_clusters = int(emb["probabilities"].shape[1])
     views, feats = torch.from_numpy(emb["train_view_features"]), torch.from_numpy(emb["train_features"])
     latent, test = torch.from_numpy(emb["train_latent"]), torch.from_numpy(emb["features"])
+    average = bool(params.get("average_views", False))
+    test_views = torch.from_numpy(emb["view_features"]) if average else None
+    train_views = views if average else None
     data: dict[str, np.ndarray] = {}
     attrs: dict[str, Any] = {}
     for name, k in (("overcluster_", int(params["overcluster"])), ("", n_clusters)):  # K = classes last: kept below
@@ -183,8 +190,8 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
             res = train_heads(views, feats, latent, cfg)
         except NeighbourCountError as err:
             raise ConfigError("contrastive.scan.neighbours", str(err)) from None
-        with torch.no_grad():
-            probs, train_clusters = res.heads(test).numpy(), res.heads(feats).numpy().argmax(2)
+        probs = head_probabilities(res.heads, test, test_views)
+        train_clusters = head_probabilities(res.heads, feats, train_views).argmax(2)
         neighbours = res.neighbours.numpy()
         data |= {f"{name}probabilities": probs, f"{name}cluster": probs[res.chosen].argmax(1),
                  f"{name}loss": res.losses, f"{name}consistency": res.consistency, f"{name}entropy": res.entropy,
