@@ -285,30 +285,3 @@ def test_embed_returns_features_latent_probabilities_and_views_per_image_in_orde
     assert not np.allclose(out["view_features"][0], out["view_features"][1])
     again = embed(m, path, torch.device("cpu"), batch_size=4, views=2, augment_cfg=AugmentConfig(), seed=3)
     np.testing.assert_array_equal(again["view_features"], out["view_features"])
-
-
-def test_bfloat16_autocast_only_where_asked_and_native(monkeypatch, caplog):
-    from hepclust.contrastive import train as train_module
-
-    cpu, bf = torch.device("cpu"), dataclasses.replace(SMALL, cpu_bfloat16=True)
-    assert train_module.autocast_dtype(cpu, SMALL) is None
-    assert train_module.autocast_dtype(torch.device("cuda"), SMALL) is torch.float16
-    monkeypatch.setattr(train_module, "cpu_has_native_bfloat16", lambda: False)
-    assert train_module.autocast_dtype(cpu, bf) is None
-    assert "no native bfloat16" in caplog.text
-    monkeypatch.setattr(train_module, "cpu_has_native_bfloat16", lambda: True)
-    assert train_module.autocast_dtype(cpu, bf) is torch.bfloat16
-
-
-@pytest.mark.skipif(not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="CPU without native bfloat16")
-def test_bfloat16_training_runs_in_bfloat16_and_matches_float32_to_its_precision(tmp_path):
-    """bfloat16 keeps 8 mantissa bits: the first epoch's losses differ from float32 (so autocast is on), but
-    only at the per-mille level (so it trains the same objective)."""
-    images = write_set(tmp_path, _toy_images(64, 4), 64)
-    one = dataclasses.replace(SMALL, epochs=1)
-    _, fp32 = train(images, one, tmp_path / "fp32.pt", torch.device("cpu"))
-    model, bf16 = train(images, dataclasses.replace(one, cpu_bfloat16=True), tmp_path / "bf16.pt",
-                        torch.device("cpu"))
-    assert fp32[0]["instance_loss"] != bf16[0]["instance_loss"]
-    assert bf16[0]["instance_loss"] == pytest.approx(fp32[0]["instance_loss"], rel=1e-2)
-    assert all(p.dtype == torch.float32 for p in model.parameters())

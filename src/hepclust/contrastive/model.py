@@ -41,15 +41,9 @@ class ContrastiveClusterer(nn.Module):
         self.cluster_head = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True), nn.Linear(d, n_clusters))
 
     def heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encoder features -> (L2-normalised instance embedding, cluster probabilities).
-
-        Always in float32, outside any autocast: the heads are two small matrix products, and the losses take
-        logarithms of the probabilities and divide the embeddings by a temperature, where bfloat16's 8-bit
-        mantissa turned a training into NaN within an epoch."""
-        with torch.autocast(device_type=h.device.type, enabled=False):
-            h = h.float()
-            z = nn.functional.normalize(self.instance_head(h), dim=1)
-            return z, torch.softmax(self.cluster_head(h), dim=1)
+        """Encoder features -> (L2-normalised instance embedding, cluster probabilities)."""
+        z = nn.functional.normalize(self.instance_head(h), dim=1)
+        return z, torch.softmax(self.cluster_head(h), dim=1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(L2-normalised instance embedding, cluster probabilities)."""

@@ -58,11 +58,6 @@ class TrainConfig:
     # agree to rounding per step only (after an epoch of Adam: 6e-3 in the loss).  The rank-equivalence tests
     # therefore train in NCHW, where they agree to 1e-5.
     channels_last: bool = True
-    # bfloat16 autocast of the convolutions and linear layers on a CPU with native bf16 (AMX / AVX512-BF16;
-    # weights, optimiser and losses stay float32): one LArTPC training step 1.5x faster on one core.  Where the
-    # CPU lacks it (emulated bf16 is slower than float32) the training runs in float32 and says so in its log.
-    # On CUDA the training always uses float16 autocast with a gradient scaler.
-    cpu_bfloat16: bool = False
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def as_dict(self) -> dict[str, Any]:
@@ -83,22 +78,6 @@ def pick_device(requested: str = "auto") -> torch.device:
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(requested)
-
-
-def cpu_has_native_bfloat16() -> bool:
-    """True where oneDNN runs bfloat16 convolutions natively (AMX or AVX512-BF16), not emulated."""
-    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
-def autocast_dtype(device: torch.device, cfg: TrainConfig) -> torch.dtype | None:
-    """The training's autocast type: float16 on CUDA, bfloat16 on a CPU that has it natively and when asked."""
-    if device.type == "cuda":
-        return torch.float16
-    if device.type == "cpu" and cfg.cpu_bfloat16:
-        if cpu_has_native_bfloat16():
-            return torch.bfloat16
-        log.warning("cpu_bfloat16 asked for, but this CPU has no native bfloat16: training in float32")
-    return None
 
 
 def _torch_save(path: str | os.PathLike[str], obj: dict[str, Any]) -> None:
@@ -147,9 +126,8 @@ def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, chec
     layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(device, memory_format=layout)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
-    amp_dtype = autocast_dtype(device, cfg)
-    # the gradient scaler guards float16's narrow exponent; bfloat16 has float32's
-    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    use_amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[dict[str, float]] = []
     start = 0
     if ckpt_path.exists():
@@ -188,7 +166,7 @@ def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, chec
             g_aug = torch.Generator(device=device).manual_seed(seed_for(cfg.seed, epoch, step))
             xa = augment(q, cfg.augment, g_aug, cfg.batch_size, rows).contiguous(memory_format=layout)
             xb = augment(q, cfg.augment, g_aug, cfg.batch_size, rows).contiguous(memory_format=layout)
-            with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 za, zb, pa, pb = step_model(xa, xb)
             za, zb, pa, pb = (gather_batch(t.float(), world) for t in (za, zb, pa, pb))
             li = nt_xent(za, zb, cfg.instance_temperature)
