@@ -17,7 +17,7 @@ TWOPI = 2.0 * math.pi
 MAX_RAP = 1.0e5  # FastJet's MaxRap
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def phi_of(px: float, py: float) -> float:
     kt2 = px * px + py * py
     phi = 0.0 if kt2 == 0.0 else math.atan2(py, px)
@@ -28,7 +28,7 @@ def phi_of(px: float, py: float) -> float:
     return phi
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def rap_of(px: float, py: float, pz: float, e: float) -> float:
     kt2 = px * px + py * py
     if e == abs(pz) and kt2 == 0.0:
