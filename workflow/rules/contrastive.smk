@@ -172,6 +172,7 @@ rule contrastive_evaluate:
         seed=config["seed"],
         per_cluster=CONTRASTIVE["gallery_per_cluster"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
+        folds=CONTRASTIVE["reference"]["folds"],
     script:
         "../../scripts/contrastive_evaluate.py"
 
@@ -266,6 +267,7 @@ rule contrastive_retrain:
         device=CONTRASTIVE["device"],
         workers=CONTRASTIVE["loader_workers"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
+        folds=CONTRASTIVE["reference"]["folds"],
         checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}.checkpoint.pt",
     script:
         "../../scripts/contrastive_retrain.py"

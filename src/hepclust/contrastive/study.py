@@ -133,9 +133,17 @@ def embed_sets(model: torch.nn.Module, cfg: TrainConfig, train_set: ShardedImage
     views and labels, and the training images' features, latent, ``views`` augmented views and labels (the
     latter for the probe only)."""
     tr = embed(model, train_set, dev, workers=workers, views=views, augment_cfg=cfg.augment, seed=seed)
-    te = embed(model, test_set, dev, workers=workers, views=views, augment_cfg=cfg.augment, seed=seed)
+    # one set for both (the digits): the same images, views and seeds would give the same arrays a second time
+    te = tr if same_image_set(train_set, test_set) else embed(model, test_set, dev, workers=workers, views=views,
+                                                              augment_cfg=cfg.augment, seed=seed)
     return {**te, "cluster": te["probabilities"].argmax(1), "labels": test_set.labels(),
             **{f"train_{k}": v for k, v in tr.items() if k != "probabilities"}, "train_labels": train_set.labels()}
+
+
+def same_image_set(a: ShardedImages | str, b: ShardedImages | str) -> bool:
+    """Whether two image sets are one manifest file (the digits are clustered and scored whole)."""
+    paths = [x.manifest.path if isinstance(x, ShardedImages) else x for x in (a, b)]
+    return os.path.realpath(paths[0]) == os.path.realpath(paths[1])
 
 
 def run_embedding(model_path: str, train_manifest: str, test_manifest: str, out: str, device: str, threads: int,
@@ -224,18 +232,31 @@ def read_scan(path: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 
 def run_supervised(train_manifest: str, test_manifest: str, out: str, train_params: Mapping[str, Any],
                    reference: Mapping[str, Any], key: str, device: str, threads: int, seed: int) -> None:
-    """The supervised reference (labels used): same encoder, same training images; held-out predictions."""
+    """The supervised reference (labels used): same encoder, same training images; held-out predictions.
+
+    Where the held-out images are the training images (one manifest for both), ``reference["folds"]``-fold
+    cross-fitted: each image predicted by a network trained without it (``cross_fitted_folds`` in the file)."""
     torch.set_num_threads(max(1, threads))
     cfg = train_config(train_params, key)
     tr_images, tr_labels, names = read_image_set(train_manifest)
     te_images, te_labels, _ = read_image_set(test_manifest)
-    pred = references.train_supervised(
-        torch.from_numpy(tr_images)[:, None], tr_labels, torch.from_numpy(te_images)[:, None], len(names),
-        cfg.channels, (cfg.augment.flip_x, cfg.augment.flip_y), int(reference["epochs"]),
-        int(reference["batch_size"]), float(reference["max_learning_rate"]), seed, pick_device(device))
+    x_train, x_test = torch.from_numpy(tr_images)[:, None], torch.from_numpy(te_images)[:, None]
+
+    def fit_predict(train_x: torch.Tensor, train_y: np.ndarray, test_x: torch.Tensor) -> np.ndarray:
+        return references.train_supervised(
+            train_x, train_y, test_x, len(names), cfg.channels, (cfg.augment.flip_x, cfg.augment.flip_y),
+            int(reference["epochs"]), int(reference["batch_size"]), float(reference["max_learning_rate"]), seed,
+            pick_device(device))
+
+    folds = int(reference["folds"]) if same_image_set(train_manifest, test_manifest) else 0
+    if folds:
+        pred = references.cross_fitted(lambda tr, te: fit_predict(x_train[tr], tr_labels[tr], x_train[te]),
+                                       tr_labels, folds, seed)
+    else:
+        pred = fit_predict(x_train, tr_labels, x_test)
     write_h5(out, SUPERVISED_KIND, {"prediction": pred, "labels": te_labels},
              {"train_images": train_manifest, "images": test_manifest, **dict(reference), "seed": seed,
-              "channels": list(cfg.channels)})
+              "channels": list(cfg.channels)}, {"cross_fitted_folds": folds})
 
 
 def _scores(name: str, y: np.ndarray, pred: np.ndarray, uses_labels: bool = False) -> dict[str, Any]:
@@ -260,18 +281,32 @@ def clusterer_rows(emb: Mapping[str, np.ndarray], scan: Mapping[str, np.ndarray]
             _scores(f"k-means on latent, fitted on the training images (k={k})", y, scan["kmeans_cluster"])]
 
 
-def reference_rows(emb: Mapping[str, np.ndarray], supervised: Mapping[str, np.ndarray], y: np.ndarray
+def _cross_fitted_name(name: str, folds: int) -> str:
+    """``name (uses labels)`` -> ``name, k-fold cross-fitted (uses labels)`` when cross-fitted."""
+    return f"{name}, {folds}-fold cross-fitted (uses labels)" if folds else f"{name} (uses labels)"
+
+
+def reference_rows(emb: Mapping[str, np.ndarray], supervised: Mapping[str, np.ndarray],
+                   supervised_attrs: Mapping[str, Any], y: np.ndarray, folds: int, seed: int
                    ) -> list[dict[str, Any]]:
-    """The ceilings, labelled as using labels."""
-    return [probe_row(emb, y),
-            _scores("supervised reference, same encoder (uses labels)", y, supervised["prediction"],
-                    uses_labels=True)]
+    """The ceilings, labelled as using labels (and as cross-fitted where the held-out set is the training set)."""
+    name = _cross_fitted_name("supervised reference, same encoder", int(supervised_attrs.get("cross_fitted_folds", 0)))
+    return [probe_row(emb, y, folds, seed), _scores(name, y, supervised["prediction"], uses_labels=True)]
 
 
-def probe_row(emb: Mapping[str, np.ndarray], y: np.ndarray) -> dict[str, Any]:
-    """The linear probe: how much of the labels the frozen encoder's features hold, read out linearly."""
-    probe = references.linear_probe(emb["train_features"], emb["train_labels"], emb["features"])
-    return _scores("linear probe on the contrastive encoder (uses labels)", y, probe, uses_labels=True)
+def probe_row(emb: Mapping[str, np.ndarray], y: np.ndarray, folds: int, seed: int) -> dict[str, Any]:
+    """The linear probe: how much of the labels the frozen encoder's features hold, read out linearly.
+
+    Fitted on the training images' features and scored on the held-out ones; where those are the same images
+    (same features, same labels), ``folds``-fold cross-fitted on them instead."""
+    train_x, train_y, x = emb["train_features"], emb["train_labels"], emb["features"]
+    same = train_x.shape == x.shape and np.array_equal(train_x, x) and np.array_equal(train_y, y)
+    if same:
+        probe = references.cross_fitted(lambda tr, te: references.linear_probe(x[tr], y[tr], x[te]), y, folds, seed)
+    else:
+        probe = references.linear_probe(train_x, train_y, x)
+    name = _cross_fitted_name("linear probe on the contrastive encoder", folds if same else 0)
+    return _scores(name, y, probe, uses_labels=True)
 
 
 def baseline_rows(images: np.ndarray, y: np.ndarray, k: int, baseline: Mapping[str, Any], seed: int,
@@ -336,18 +371,18 @@ def candidate_clusters(scan: Mapping[str, np.ndarray], candidate: Mapping[str, A
 
 
 def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_path: str,
-             baseline: Mapping[str, Any], seed: int, extra_baselines: bool) -> dict[str, Any]:
+             baseline: Mapping[str, Any], seed: int, extra_baselines: bool, folds: int) -> dict[str, Any]:
     """The clusterer, the references that use labels and every baseline, scored against truth on the same images."""
     emb = read_embedding(embedding_path)
     scan, scan_attrs = read_scan(scan_path)
-    supervised, _ = read_h5(supervised_path, SUPERVISED_KIND, required=("prediction", "labels"))
+    supervised, supervised_attrs = read_h5(supervised_path, SUPERVISED_KIND, required=("prediction", "labels"))
     images, labels, class_names = read_image_set(images_path)
     for path, other in ((embedding_path, emb["labels"]), (supervised_path, supervised["labels"])):
         if not np.array_equal(labels, other):
             raise InputError(path, f"labels differ from those of {images_path}")
     y = labels
     k = int(emb["probabilities"].shape[1])
-    rows = (clusterer_rows(emb, scan, y, seed) + reference_rows(emb, supervised, y)
+    rows = (clusterer_rows(emb, scan, y, seed) + reference_rows(emb, supervised, supervised_attrs, y, folds, seed)
             + baseline_rows(images, y, k, baseline, seed, extra_baselines))
     # k-means gives no probability: its clusters' mean confidence stays empty
     conf = (scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1) if scan_attrs["picked"] == SCAN_CANDIDATE
@@ -360,7 +395,7 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_p
 
 def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: str, checkpoint: str,
                   train_params: Mapping[str, Any], scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
-                  seed: int, device: str, threads: int, workers: int, extra_baselines: bool,
+                  seed: int, device: str, threads: int, workers: int, extra_baselines: bool, folds: int,
                   augmentation_off: str = ablation.NONE) -> None:
     """One seed of the stability benchmark: train with ``seed`` (everything else as configured), embed, SCAN,
     and score the clusterer, the label-free head choice against the best head, and the baselines.
@@ -383,7 +418,7 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     rows.append(_scores(ORACLE, y, candidate_clusters(scan, best), uses_labels=True))
     if augmentation_off == ablation.NONE:
         rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
-    rows.append(probe_row(emb, y))
+    rows.append(probe_row(emb, y, folds, seed))
     table = pd.DataFrame(rows)
     table.insert(0, "augmentation_off", augmentation_off)
     # 1: trained in one go; more: resumed from its checkpoint (pre-empted, or a checkpoint left at its path)
