@@ -24,6 +24,9 @@ rule lartpc_simulate:
         "logs/lartpc/simulate_{split}_{shard}.log",
     benchmark:
         "benchmarks/lartpc/simulate_{split}_{shard}.tsv"
+    # upstream of contrastive_train (priority 10), the longest chain: a rule's priority does not reach its inputs,
+    # and without it the LArTPC training started 3 minutes into the default run, behind jet and classical jobs
+    priority: 10
     conda:
         "../../envs/contrastive.yaml"
     resources:
@@ -47,6 +50,7 @@ rule lartpc_manifest:
         "results/lartpc/{split}_manifest.json",
     log:
         "logs/lartpc/manifest_{split}.log",
+    priority: 10
     conda:
         "../../envs/contrastive.yaml"
     params:
@@ -70,6 +74,7 @@ rule digits_images:
         manifest="results/digits/images_manifest.json",
     log:
         "logs/digits/images.log",
+    priority: 10
     conda:
         "../../envs/contrastive.yaml"
     params:
