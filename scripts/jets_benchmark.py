@@ -7,7 +7,8 @@ from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]) as log:
     p = snakemake.params
-    table = benchmark_table(dict(snakemake.input.items()), p.algorithms, p.radii, p.repeats, p.multiplicities,
+    events = {process: paths for process, paths in snakemake.input.items() if process != "kernels"}
+    table = benchmark_table(events, p.algorithms, p.radii, p.repeats, p.multiplicities,
                             p.scaling_algorithm, p.large_n_repeats, p.particles_per_point, p.seed,
                             snakemake.threads, p.build_dir)
     write_csv(snakemake.output.table, table)

@@ -286,3 +286,22 @@ def test_chunked_scan_returns_the_first_minimum_as_numpy_argmin_does(seed: int) 
         key[:size][rng.random(size) < 0.2] = np.inf
         expected = int(np.argmin(key[:size])) if np.isfinite(key[:size]).any() else 0
         assert _first_min(key, size) == expected, (size, key[:size])
+
+
+def test_compile_kernels_compiles_every_signature_the_clustering_runs():
+    """jets_kernels runs it once so that the clustering jobs find numba's cache: if any definition, mode or
+    thread count reached a signature it did not compile, those jobs would compile again."""
+    from hepclust.jets import cluster as kernels
+
+    compiled = kernels.compile_kernels()
+    entry_points = {"serial": kernels._cluster_serial, "parallel": kernels._cluster_parallel}
+    assert set(compiled) <= set(entry_points) and compiled["serial"]
+    before = {name: list(entry_points[name].signatures) for name in compiled}
+    events = synthetic_events(700, 4, seed=3)
+    threads = 2 if "parallel" in compiled else 1
+    for definition in (JetDefinition("antikt", 0.4), JetDefinition("kt", 1.0), JetDefinition("cambridge", 0.8),
+                       JetDefinition("genkt", 0.6, 0.5)):
+        cluster(events, definition, ptmin=5.0, threads=threads)
+        cluster(events, definition, n_jets=2)
+        cluster(events, definition, dcut=10.0)
+    assert {name: list(entry_points[name].signatures) for name in compiled} == before

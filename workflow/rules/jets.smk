@@ -27,10 +27,28 @@ rule jets_generate:
         "../../scripts/jets_generate.py"
 
 
+# numba compiles on first call and caches beside the source: one job compiles, before the jobs that cluster,
+# instead of each of them compiling the same kernels at once on a fresh installation
+rule jets_kernels:
+    output:
+        "results/jets/build/kernels.json",
+    log:
+        "logs/jets/kernels.log",
+    conda:
+        "../../envs/jets.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    script:
+        "../../scripts/jets_kernels.py"
+
+
 # One job per chunk for all jet definitions: clustering a chunk takes ~0.1 s per definition, starting a job ~5 s.
 rule jets_cluster:
     input:
         events="results/jets/events/{process}_{chunk}.h5",
+        kernels="results/jets/build/kernels.json",
     output:
         [jets_file("{process}", a, r, "{chunk}") for a, r, _ in JET_DEFINITIONS],
     log:
@@ -40,8 +58,8 @@ rule jets_cluster:
     threads: 1
     resources:
         mem_mb=1000,
-        # clustering takes seconds; a cold numba cache costs minutes of compilation first, longer when
-        # several jobs compile at once on a busy node (10 min was too short: SLURM killed them)
+        # clustering takes seconds once jets_kernels has filled numba's cache; a cold cache (e.g. the source
+        # edited since) costs minutes of compilation first (10 min was too short for several at once on a busy node)
         runtime=30,
     params:
         ptmin=JETS["ptmin"],
@@ -72,6 +90,7 @@ rule jets_validate:
 rule jets_benchmark:
     input:
         unpack(events_by_process),
+        kernels="results/jets/build/kernels.json",
     output:
         table=report(
             "results/jets/benchmark.csv",
