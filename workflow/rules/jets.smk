@@ -31,7 +31,7 @@ rule jets_generate:
 # instead of each of them compiling the same kernels at once on a fresh installation
 rule jets_kernels:
     output:
-        "results/jets/build/kernels.json",
+        "results/jets/numba_kernels.json",
     log:
         "logs/jets/kernels.log",
     conda:
@@ -48,7 +48,7 @@ rule jets_kernels:
 rule jets_cluster:
     input:
         events="results/jets/events/{process}_{chunk}.h5",
-        kernels="results/jets/build/kernels.json",
+        kernels="results/jets/numba_kernels.json",
     output:
         [jets_file("{process}", a, r, "{chunk}") for a, r, _ in JET_DEFINITIONS],
     log:
@@ -90,7 +90,7 @@ rule jets_validate:
 rule jets_benchmark:
     input:
         unpack(events_by_process),
-        kernels="results/jets/build/kernels.json",
+        kernels="results/jets/numba_kernels.json",
     output:
         table=report(
             "results/jets/benchmark.csv",
