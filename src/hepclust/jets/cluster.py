@@ -1149,13 +1149,9 @@ def compile_kernels() -> dict[str, list[str]]:
     once before them, it leaves them the cache.  A call compiles everything reachable from it, whatever the
     algorithm and strategy (both are run-time values), so one small event per entry point is enough.
     """
-    rng = np.random.default_rng(0)
-    n, n_events = 64, 2
-    pt = rng.exponential(2.0, n * n_events) + 0.1
-    y = rng.uniform(-3.0, 3.0, n * n_events)
-    phi = rng.uniform(0.0, TWOPI, n * n_events)
-    events = Events.from_arrays(pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(y), pt * np.cosh(y),
-                                np.arange(n_events + 1, dtype=np.int64) * n)
+    from hepclust.jets.benchmark import synthetic_events  # here: benchmark imports this module
+
+    events = synthetic_events(64, 2, seed=0)
     definition = JetDefinition("antikt", 0.4)
     cluster(events, definition)
     entry_points = {"serial": _cluster_serial}
