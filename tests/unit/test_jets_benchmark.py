@@ -28,3 +28,32 @@ def test_the_repeated_stream_gives_every_copy_the_jets_of_the_sample():
     stream = cluster(concat([ev] * 3), d, threads=2)
     assert np.array_equal(stream.px, np.concatenate([once.px] * 3))
     assert np.array_equal(np.diff(stream.offsets), np.concatenate([np.diff(once.offsets)] * 3))
+
+
+def test_the_benchmark_joins_the_one_thread_timings_and_the_events_per_second_per_process_and_definition(
+        tmp_path, monkeypatch):
+    """jets_timing and jets_benchmark are two rules (one may share the machine, the other needs its cores): the
+    events/s land on their own process and definition's row, through the CSV between the rules; synthetic rows
+    have none.  Without the C++ harness (tested in test_jets_cluster) the columns say the reference is awkward."""
+    from hepclust.io import read_csv, write_csv
+    from hepclust.jets import study
+    from hepclust.jets.events import write_events
+
+    monkeypatch.setattr(study, "build_harness", lambda build_dir: None)
+    events = {}
+    for i, (name, n) in enumerate([("a", 60), ("b", 200)]):
+        path = str(tmp_path / f"{name}.h5")
+        write_events(path, benchmark.synthetic_events(n, 3, seed=i), {"seed": i})
+        events[name] = [path]
+    timing = study.timing_table(events, ["antikt", "kt"], [0.4, 1.0], 1, [100, 300], "antikt", 1, 300, 5,
+                                str(tmp_path))
+    assert len(timing) == 2 * 4 + 2 * 2 and set(timing.reference) == {benchmark.AWKWARD_ONLY}
+    write_csv(tmp_path / "timing.csv", timing)
+    timing = read_csv(tmp_path / "timing.csv")
+    table = study.throughput_table(timing, events, ["antikt", "kt"], [0.4, 1.0], 1, 2, str(tmp_path))
+    assert table[list(timing.columns)].equals(timing)  # the timings untouched, row for row
+    per_process = table[table.source != "synthetic"]
+    assert per_process.ours_parallel_events_per_s.gt(0).all() and (per_process.threads == 2).all()
+    # each row's events/s came from its own events: the stream is 400 events of 3, in whole copies
+    assert (per_process.parallel_events_per_pass == 402).all()
+    assert table[table.source == "synthetic"].ours_parallel_events_per_s.isna().all()

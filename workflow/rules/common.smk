@@ -10,6 +10,13 @@ def benchmark_threads():
     return config["resources"]["benchmark_threads"]
 
 
+def timing_cores():
+    """Cores held by a timing rule whose measurement is single-threaded (tsne_benchmark, jets_timing).
+    Default 1, so that another job runs beside it: both sides of each ratio are timed interleaved and share
+    that neighbour alike.  Set it to a node's core count for timings on a quiet node."""
+    return config["resources"]["timing_cores"]
+
+
 def canonical(value):
     """Params with dict keys sorted: Snakemake compares params by their repr, so
     merely reordering keys in the YAML would otherwise rerun a rule."""

@@ -36,9 +36,8 @@ rule tsne_benchmark:
         "benchmarks/embeddings/tsne_benchmark.tsv"
     conda:
         "../../envs/classical.yaml"
-    # both implementations run single-threaded; the rule holds benchmark_threads cores so that
-    # nothing else runs beside the timing
-    threads: benchmark_threads()
+    # both implementations run single-threaded and interleaved: the rule may share the machine
+    threads: timing_cores()
     params:
         **config["embeddings"]["tsne_benchmark"],
         seed=config["seed"],
