@@ -41,11 +41,16 @@ def tsne_timing(sizes, dim: int, repeats: int, perplexity: float, seed: int):
     """Median seconds of openTSNE and scikit-learn's t-SNE (both single-threaded) on the same data.
 
     Data: a 10-component Gaussian mixture in ``dim`` dimensions, like a latent space.  Runs are
-    interleaved repeat by repeat so both see the same machine load.
+    interleaved repeat by repeat so both see the same machine load.  Single-threaded is enforced, not
+    assumed: scikit-learn's Barnes-Hut gradient is an OpenMP loop that takes as many threads as
+    OMP_NUM_THREADS allows (Snakemake sets it to the rule's threads), which gave scikit-learn 2 threads
+    against openTSNE's 1 on the 2-core default until 2026-11-30 (2,000 points: 6.8-7.3 s against 9.4-11.2 s
+    on one thread).
     """
     import time
 
     import pandas as pd
+    from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -55,9 +60,10 @@ def tsne_timing(sizes, dim: int, repeats: int, perplexity: float, seed: int):
         times = {"opentsne": [], "sklearn": []}
         for _ in range(repeats):
             for name, fn in (("opentsne", tsne), ("sklearn", tsne_sklearn)):
-                t = time.perf_counter()
-                fn(x, perplexity, seed)
-                times[name].append(time.perf_counter() - t)
+                with threadpool_limits(limits=1):  # OpenMP and BLAS, for both
+                    t = time.perf_counter()
+                    fn(x, perplexity, seed)
+                    times[name].append(time.perf_counter() - t)
         med = {k: float(np.median(v)) for k, v in times.items()}
         rows.append({"n_points": n, "dim": dim, "repeats": repeats, "opentsne_s": med["opentsne"],
                      "sklearn_s": med["sklearn"], "sklearn_over_opentsne": med["sklearn"] / med["opentsne"]})
