@@ -110,9 +110,19 @@ def _cpp_timer(stack: contextlib.ExitStack, build_dir: str) -> CppTimer | None:
     return stack.enter_context(CppTimer(binary, build_dir))
 
 
-def _definitions(algorithms: Sequence[str], radii: Sequence[float]) -> list[JetDefinition]:
+def _each_process_and_definition(events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
+                                 radii: Sequence[float], cpp: CppTimer | None
+                                 ) -> Iterator[tuple[str, Events, JetDefinition]]:
+    """Every (process, its events, definition) the benchmark times; each process's events are read once and,
+    with ``cpp``, loaded into FastJet's C++ harness before its definitions are timed."""
     with config_keys({"algorithm": "jets.benchmark.algorithms", "R": "jets.benchmark.radii"}):
-        return [JetDefinition(algorithm, r) for algorithm in algorithms for r in radii]
+        definitions = [JetDefinition(algorithm, r) for algorithm in algorithms for r in radii]
+    for process, paths in events.items():
+        ev: Events = concat([read_events(p) for p in paths])
+        if cpp is not None:
+            cpp.load(*ev.four_momenta(), ev.offsets)
+        for definition in definitions:
+            yield process, ev, definition
 
 
 def timing_table(events: Mapping[str, Sequence[str]], algorithms: Sequence[str], radii: Sequence[float],
@@ -129,17 +139,13 @@ def timing_table(events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
     rows: list[dict[str, object]] = []
     with contextlib.ExitStack() as stack:
         cpp = _cpp_timer(stack, build_dir)
-        for process, paths in events.items():
-            ev: Events = concat([read_events(p) for p in paths])
-            if cpp is not None:
-                cpp.load(*ev.four_momenta(), ev.offsets)
-            for definition in _definitions(algorithms, radii):
-                t = benchmark.time_both(ev, definition, repeats, cpp)
-                log.info("%s %s: ours/C++ %.3f, ours/awkward %.3f, FastJet strategy %s", process, definition,
-                         t.row()["ratio_cpp"], t.row()["ratio_awkward"], t.strategy)
-                rows.append({"source": process, "multiplicity": float(ev.multiplicity().mean()),
-                             "n_events": ev.n_events, "algorithm": definition.algorithm, "R": definition.R,
-                             "repeats": repeats, **t.row()})
+        for process, ev, definition in _each_process_and_definition(events, algorithms, radii, cpp):
+            t = benchmark.time_both(ev, definition, repeats, cpp)
+            log.info("%s %s: ours/C++ %.3f, ours/awkward %.3f, FastJet strategy %s", process, definition,
+                     t.row()["ratio_cpp"], t.row()["ratio_awkward"], t.strategy)
+            rows.append({"source": process, "multiplicity": float(ev.multiplicity().mean()),
+                         "n_events": ev.n_events, "algorithm": definition.algorithm, "R": definition.R,
+                         "repeats": repeats, **t.row()})
         for r in radii:
             definition = JetDefinition(scaling_algorithm, r)
             rows.extend(benchmark.scaling_rows(multiplicities, definition, repeats, large_n_repeats,
@@ -156,16 +162,11 @@ def throughput_table(timing: pd.DataFrame, events: Mapping[str, Sequence[str]], 
     rows: list[dict[str, object]] = []
     with contextlib.ExitStack() as stack:
         cpp = _cpp_timer(stack, build_dir)
-        for process, paths in events.items():
-            ev: Events = concat([read_events(p) for p in paths])
-            if cpp is not None:
-                cpp.load(*ev.four_momenta(), ev.offsets)
-            for definition in _definitions(algorithms, radii):
-                row = benchmark.throughput(ev, definition, threads, repeats, cpp)
-                log.info("%s %s: %d threads: %.0f events/s = %.2f x FastJet C++", process, definition, threads,
-                         row["ours_parallel_events_per_s"], row["parallel_speedup_vs_fastjet"])
-                rows.append({"source": process, "algorithm": definition.algorithm, "R": definition.R, **row})
-    keys = ["source", "algorithm", "R"]
+        for process, ev, definition in _each_process_and_definition(events, algorithms, radii, cpp):
+            row = benchmark.throughput(ev, definition, threads, repeats, cpp)
+            log.info("%s %s: %d threads: %.0f events/s = %.2f x FastJet C++", process, definition, threads,
+                     row["ours_parallel_events_per_s"], row["parallel_speedup_vs_fastjet"])
+            rows.append({"source": process, "algorithm": definition.algorithm, "R": definition.R, **row})
     if not rows:
         return timing
-    return timing.merge(pd.DataFrame(rows), on=keys, how="left", validate="many_to_one")
+    return timing.merge(pd.DataFrame(rows), on=["source", "algorithm", "R"], how="left", validate="many_to_one")
