@@ -7,8 +7,7 @@ from hepclust.rulelog import logged
 with logged(snakemake.log[0]) as log:
     p, out = snakemake.params, snakemake.output
     i = snakemake.input
-    res = evaluate(i.embedding, i.scan, i.supervised, i.images, p.baseline, p.seed, extra_baselines=p.extra_baselines,
-                   folds=p.folds)
+    res = evaluate(i.embedding, i.scan, i.supervised, i.baselines, i.images, p.seed, p.folds)
     write_tables(out.metrics, out.per_cluster, out.heads, res)
     save_figure(contingency(res["labels"], res["cluster"], res["class_names"]), out.contingency)
     save_figure(gallery(res["images"], res["cluster"], res["labels"], res["class_names"], p.per_cluster, p.seed),

@@ -43,6 +43,16 @@ def planned_jobs(dry_run_output: str) -> set[tuple[str, str]]:
     return jobs
 
 
+def rerun_plan(finished_run: Path, tmp_path: Path, change) -> set[tuple[str, str]]:
+    """The jobs a dry run plans in a copy of the finished run after ``change`` (a function of the config)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    work = copy_workflow(tmp_path)
+    subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
+                   check=True)
+    edit_config(work / "tiny.yaml", change)
+    return planned_jobs(snakemake(work, "-n").stdout)
+
+
 def edit_config(path: Path, fn) -> None:
     cfg = yaml.safe_load(path.read_text())
     fn(cfg)

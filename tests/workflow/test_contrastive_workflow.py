@@ -8,7 +8,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from .conftest import copy_workflow, edit_config, snakemake
+from .conftest import copy_workflow, edit_config, rerun_plan, snakemake
 
 IMAGESETS = ("lartpc", "digits")
 
@@ -25,6 +25,10 @@ def test_metrics_hold_the_clusterer_and_exactly_two_ceilings_marked_as_using_lab
         # the digits are one set, clustered and scored whole: their ceilings are cross-fitted, LArTPC's are not
         assert ceilings["method"].str.contains("3-fold cross-fitted").sum() == (2 if s == "digits" else 0)
         assert not m.loc[m["method"] == "contrastive clustering", "uses_labels"].iloc[0]
+        # the pixel baselines, from contrastive_baselines; the digits add the raw-pixel ones
+        baselines = {"UMAP + HDBSCAN", "autoencoder + k-means", "k-means on raw pixels", "Ward on raw pixels"}
+        assert set(m["method"]) & baselines == (baselines if s == "digits" else baselines - {
+            "k-means on raw pixels", "Ward on raw pixels"})
 
 
 def test_heads_table_marks_the_label_free_pick_and_the_clusterer_reports_it(finished_run):
@@ -45,6 +49,19 @@ def test_heads_table_marks_the_label_free_pick_and_the_clusterer_reports_it(fini
         picked = group[group["picked_without_labels"]].iloc[0]
         assert picked["neighbour_agreement"] == candidates["neighbour_agreement"].max()
         assert picked["hungarian_accuracy"] == m.loc["contrastive clustering", "hungarian_accuracy"]
+
+
+def test_a_clustering_edit_reevaluates_without_recomputing_the_pixel_baselines(finished_run, tmp_path):
+    scan_edit = rerun_plan(finished_run, tmp_path / "scan",
+                           lambda c: c["contrastive"]["scan"].update({"epochs": c["contrastive"]["scan"]["epochs"] + 1}))
+    rules = {r for r, _ in scan_edit}
+    assert {"contrastive_scan", "contrastive_evaluate"} <= rules and "contrastive_baselines" not in rules
+    baseline_edit = rerun_plan(finished_run, tmp_path / "baseline",
+                               lambda c: c["contrastive"]["baseline"].update({"autoencoder_epochs": 3}))
+    rules = {r for r, _ in baseline_edit}
+    assert {"contrastive_baselines", "contrastive_evaluate"} <= rules
+    assert not rules & {"contrastive_train", "contrastive_embed", "contrastive_scan", "contrastive_supervised"}
+    assert {w for r, w in baseline_edit if r == "contrastive_baselines"} == {f"imageset={s}" for s in IMAGESETS}
 
 
 def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished_run, tmp_path):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pandas as pd
 import pytest
 
 from hepclust.jets.reference import find_compiler
 
-from .conftest import copy_workflow, edit_config, planned_jobs, snakemake
+from .conftest import rerun_plan
 
 pytestmark = pytest.mark.workflow
 
@@ -29,21 +27,13 @@ def test_benchmark_compares_with_fastjet_cpp_and_awkward(finished_run):
     assert sorted(synthetic["multiplicity"].unique()) == [100, 300]
 
 
-def _rerun_plan(finished_run, tmp_path, change) -> set[tuple[str, str]]:
-    work = copy_workflow(tmp_path)
-    subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
-                   check=True)
-    edit_config(work / "tiny.yaml", change)
-    return planned_jobs(snakemake(work, "-n").stdout)
-
-
 def test_changing_the_benchmark_config_reruns_only_the_benchmark(finished_run, tmp_path):
-    jobs = _rerun_plan(finished_run, tmp_path, lambda c: c["jets"]["benchmark"].update({"repeats": 3}))
+    jobs = rerun_plan(finished_run, tmp_path, lambda c: c["jets"]["benchmark"].update({"repeats": 3}))
     # and the report's summary page, which quotes the speed ratio
     assert {r for r, _ in jobs} == {"jets_timing", "jets_benchmark", "summary", "all"}
 
 
 def test_changing_ptmin_reclusters_and_revalidates_but_does_not_regenerate(finished_run, tmp_path):
-    jobs = _rerun_plan(finished_run, tmp_path, lambda c: c["jets"].update({"ptmin": 30.0}))
+    jobs = rerun_plan(finished_run, tmp_path, lambda c: c["jets"].update({"ptmin": 30.0}))
     assert {r for r, _ in jobs} == {"jets_cluster", "jets_validate", "jets_physics", "jets_event_display",
                                     "summary", "all"}

@@ -118,11 +118,34 @@ rule contrastive_supervised:
         "../../scripts/contrastive_supervised.py"
 
 
+# The pixel baselines depend on the held-out images only: a training or SCAN edit does not recompute them.
+rule contrastive_baselines:
+    input:
+        lambda w: SOURCES[w.imageset]["test"],
+    output:
+        "results/contrastive/{imageset}/baselines.h5",
+    log:
+        "logs/contrastive/{imageset}/baselines.log",
+    benchmark:
+        "benchmarks/contrastive/{imageset}/baselines.tsv"
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: 1
+    params:
+        baseline=canonical(CONTRASTIVE["baseline"]),
+        n_clusters=lambda w: CONTRASTIVE["train"][w.imageset]["n_clusters"],
+        seed=config["seed"],
+        extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
+    script:
+        "../../scripts/contrastive_baselines.py"
+
+
 rule contrastive_evaluate:
     input:
         embedding="results/contrastive/{imageset}/embedding.h5",
         scan="results/contrastive/{imageset}/scan.h5",
         supervised="results/contrastive/{imageset}/supervised.h5",
+        baselines="results/contrastive/{imageset}/baselines.h5",
         images=lambda w: SOURCES[w.imageset]["test"],
     output:
         metrics=report(
@@ -168,10 +191,8 @@ rule contrastive_evaluate:
         "../../envs/contrastive.yaml"
     threads: 1
     params:
-        baseline=canonical(CONTRASTIVE["baseline"]),
         seed=config["seed"],
         per_cluster=CONTRASTIVE["gallery_per_cluster"],
-        extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
         folds=CONTRASTIVE["reference"]["folds"],
     script:
         "../../scripts/contrastive_evaluate.py"

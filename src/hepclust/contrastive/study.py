@@ -27,7 +27,7 @@ from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, choose_p
                                       neighbour_agreement, train_heads)
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
-from hepclust.io import read_h5, write_csv, write_h5
+from hepclust.io import json_attr, read_h5, write_csv, write_h5
 from hepclust.plotting.summary import CLUSTERER
 from hepclust.images import read_image_set
 
@@ -43,6 +43,7 @@ KMEANS_CANDIDATE = "k-means on latent (fitted on the training images)"
 CANDIDATES = (SCAN_CANDIDATE, KMEANS_CANDIDATE)
 ORACLE = "best candidate by labels (SCAN heads or k-means; an oracle, uses labels)"
 SUPERVISED_KIND = "supervised_reference"
+BASELINES_KIND = "pixel_baselines"
 
 
 def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
@@ -309,24 +310,56 @@ def probe_row(emb: Mapping[str, np.ndarray], y: np.ndarray, folds: int, seed: in
     return _scores(name, y, probe, uses_labels=True)
 
 
-def baseline_rows(images: np.ndarray, y: np.ndarray, k: int, baseline: Mapping[str, Any], seed: int,
-                  extra_baselines: bool) -> list[dict[str, Any]]:
-    """Label-free baselines on the pixels."""
-    n_classes = len(np.unique(y))
+def baseline_predictions(images: np.ndarray, k: int, baseline: Mapping[str, Any], seed: int,
+                         extra_baselines: bool) -> dict[str, np.ndarray]:
+    """Label-free baselines on the pixels: each method's clusters (k of them; -1 for noise) of the images."""
     x = baselines.flatten_log(images)
-    rows = [_scores(f"k-means on PCA-{baseline['pca_components']} pixels", y,
-                    baselines.kmeans_pca(x, k, baseline["pca_components"], seed)),
-            _scores("UMAP + HDBSCAN", y,
-                    baselines.umap_hdbscan(x, baseline["umap_components"], baseline["umap_neighbors"],
-                                           baseline["hdbscan_min_cluster_size"], seed)),
-            _scores("autoencoder + k-means", y,
-                    baselines.autoencoder_kmeans(x, k, baseline["autoencoder_latent"],
-                                                 baseline["autoencoder_epochs"], seed))]
+    preds = {f"k-means on PCA-{baseline['pca_components']} pixels": baselines.kmeans_pca(
+                 x, k, baseline["pca_components"], seed),
+             "UMAP + HDBSCAN": baselines.umap_hdbscan(x, baseline["umap_components"], baseline["umap_neighbors"],
+                                                      baseline["hdbscan_min_cluster_size"], seed),
+             "autoencoder + k-means": baselines.autoencoder_kmeans(x, k, baseline["autoencoder_latent"],
+                                                                   baseline["autoencoder_epochs"], seed)}
     if extra_baselines:
         raw = images.reshape(images.shape[0], -1).astype(np.float64)
-        rows += [_scores("k-means on raw pixels", y, baselines.kmeans_raw(raw, n_classes, seed)),
-                 _scores("Ward on raw pixels", y, baselines.ward_raw(raw, n_classes))]
-    return rows
+        preds["k-means on raw pixels"] = baselines.kmeans_raw(raw, k, seed)
+        preds["Ward on raw pixels"] = baselines.ward_raw(raw, k)
+    return preds
+
+
+def baseline_rows(predictions: Mapping[str, np.ndarray], y: np.ndarray) -> list[dict[str, Any]]:
+    """The baselines' clusters scored against truth."""
+    return [_scores(name, y, pred) for name, pred in predictions.items()]
+
+
+def run_baselines(images_path: str, out: str, n_clusters: int, baseline: Mapping[str, Any], seed: int,
+                  extra_baselines: bool) -> None:
+    """Rule contrastive_baselines: the pixel baselines' clusters of the held-out images, written with the
+    parameters that made them.
+
+    Why a rule of its own: they depend on the images and the baseline config only, so an edit of the training
+    or the SCAN config re-evaluates the clusterer without recomputing them (an autoencoder and a UMAP,
+    ~20 s per image set on one core).  They never see the labels; ``contrastive_evaluate`` scores them."""
+    images, _, _ = read_image_set(images_path)
+    preds = baseline_predictions(images, n_clusters, baseline, seed, extra_baselines)
+    write_h5(out, BASELINES_KIND, {"clusters": np.stack(list(preds.values())).astype(np.int64)},
+             {"images": images_path, "n_clusters": n_clusters, "baseline": dict(baseline), "seed": seed,
+              "extra_baselines": extra_baselines},
+             {"methods": list(preds)})
+
+
+def read_baselines(path: str, n_images: int) -> dict[str, np.ndarray]:
+    """{method: clusters} from :func:`run_baselines`'s file, checked to cover ``n_images`` images."""
+    data, attrs = read_h5(path, BASELINES_KIND, required=("clusters",))
+    methods = json_attr(attrs, "methods") if "methods" in attrs else None
+    clusters = data["clusters"]
+    if not isinstance(methods, list) or clusters.ndim != 2 or len(methods) != clusters.shape[0]:
+        raise InputError(path, f"the 'methods' attribute ({methods!r}) does not name the {clusters.shape[0]} "
+                               "rows of 'clusters'")
+    if clusters.shape[1] != n_images:
+        raise InputError(path, f"clusters of {clusters.shape[1]} images, the held-out set has {n_images}: "
+                               "made from other images")
+    return dict(zip(methods, clusters))
 
 
 def head_table(scan: Mapping[str, np.ndarray], attrs: Mapping[str, Any], y: np.ndarray) -> pd.DataFrame:
@@ -370,8 +403,8 @@ def candidate_clusters(scan: Mapping[str, np.ndarray], candidate: Mapping[str, A
     return scan["probabilities"][int(candidate["head"])].argmax(1)
 
 
-def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_path: str,
-             baseline: Mapping[str, Any], seed: int, extra_baselines: bool, folds: int) -> dict[str, Any]:
+def evaluate(embedding_path: str, scan_path: str, supervised_path: str, baselines_path: str, images_path: str,
+             seed: int, folds: int) -> dict[str, Any]:
     """The clusterer, the references that use labels and every baseline, scored against truth on the same images."""
     emb = read_embedding(embedding_path)
     scan, scan_attrs = read_scan(scan_path)
@@ -383,7 +416,7 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, images_p
     y = labels
     k = int(emb["probabilities"].shape[1])
     rows = (clusterer_rows(emb, scan, y, seed) + reference_rows(emb, supervised, supervised_attrs, y, folds, seed)
-            + baseline_rows(images, y, k, baseline, seed, extra_baselines))
+            + baseline_rows(read_baselines(baselines_path, len(y)), y))
     # k-means gives no probability: its clusters' mean confidence stays empty
     conf = (scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1) if scan_attrs["picked"] == SCAN_CANDIDATE
             else None)
@@ -417,7 +450,7 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     rows = clusterer_rows(emb, scan, y, seed)
     rows.append(_scores(ORACLE, y, candidate_clusters(scan, best), uses_labels=True))
     if augmentation_off == ablation.NONE:
-        rows += baseline_rows(images, y, cfg.n_clusters, baseline, seed, extra_baselines)
+        rows += baseline_rows(baseline_predictions(images, cfg.n_clusters, baseline, seed, extra_baselines), y)
     rows.append(probe_row(emb, y, folds, seed))
     table = pd.DataFrame(rows)
     table.insert(0, "augmentation_off", augmentation_off)

@@ -39,13 +39,13 @@ Per-event work lives in two struct-of-arrays blocks (``W``: float rows,
 ``I``: integer rows, indexed by jet slot or history entry), allocated once per
 block of events, so the kernels take a handful of arguments and allocate almost
 nothing per event.  Events are independent: they are clustered in parallel
-(numba ``prange``) on as many threads as the caller asks for; the result does
-not depend on the thread count.
+(blocks of events on Python threads, the kernel free of the GIL) on as many
+threads as the caller asks for; the result does not depend on the thread count.
 """
 
 from __future__ import annotations
 
-import logging
+from concurrent.futures import ThreadPoolExecutor
 import math
 import types as pytypes
 
@@ -59,7 +59,6 @@ from hepclust.jets.definition import (ANTIKT, BEST, CAMBRIDGE, KT, LAZY9, LAZY25
 from hepclust.jets.events import Events, Jets
 from hepclust.jets.kinematics import TWOPI, phi_of, rap_of
 
-log = logging.getLogger(__name__)
 
 INCLUSIVE, EXCLUSIVE_NJETS, EXCLUSIVE_DCUT = 0, 1, 2
 BEAM = -1
@@ -1085,17 +1084,16 @@ def _pack(offsets, out, out_ncon, counts):
     return packed, ncon, out_offsets
 
 
-@nb.njit(cache=True)
-def _cluster_serial(px, py, pz, e, offsets, d, job, out, out_ncon, particle_jet, counts):
-    """One thread: no threading layer involved, so single-thread timings are exactly that."""
-    _cluster_block(px, py, pz, e, offsets, d, job, 0, 1, out, out_ncon, particle_jet, counts)
+@nb.njit(cache=True, nogil=True)
+def _cluster_events(px, py, pz, e, offsets, d, job, blk, n_blocks, out, out_ncon, particle_jet, counts):
+    """The one compiled entry point: events blk, blk + n_blocks, ... (all of them for 0, 1).
 
-
-@nb.njit(cache=True, parallel=True)
-def _cluster_parallel(px, py, pz, e, offsets, d, job, n_blocks, out, out_ncon, particle_jet, counts):
-    """Blocks of events on numba's threads (interleaved events, so blocks cost about the same)."""
-    for blk in nb.prange(n_blocks):
-        _cluster_block(px, py, pz, e, offsets, d, job, blk, n_blocks, out, out_ncon, particle_jet, counts)
+    Why one serial kernel on Python threads rather than numba's ``parallel=True``: a ``prange`` kernel is a
+    second compilation of the whole call tree (33 s of the 65 s that ``jets_kernels`` took on a fresh
+    installation) and runs on numba's threading layer, sized by NUMBA_NUM_THREADS.  Released from the GIL
+    (``nogil``), this kernel runs on plain threads, each on its own blocks, which write disjoint slices of
+    the outputs; one thread calls it directly, with no threading at all in a single-thread timing."""
+    _cluster_block(px, py, pz, e, offsets, d, job, blk, n_blocks, out, out_ncon, particle_jet, counts)
 
 
 def cluster(events: Events, definition: JetDefinition, ptmin: float = 0.0, n_jets: int | None = None,
@@ -1119,9 +1117,6 @@ def cluster(events: Events, definition: JetDefinition, ptmin: float = 0.0, n_jet
         mode, nj = EXCLUSIVE_NJETS, int(n_jets)
     elif dcut is not None:
         mode, dc = EXCLUSIVE_DCUT, float(dcut)
-    usable = min(int(threads), nb.config.NUMBA_NUM_THREADS)
-    if usable < threads:
-        log.warning("asked for %d threads, numba has %d (NUMBA_NUM_THREADS)", threads, usable)
     arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in events.four_momenta()]
     off = np.ascontiguousarray(events.offsets, dtype=np.int64)
     n_events = off.size - 1
@@ -1130,32 +1125,29 @@ def cluster(events: Events, definition: JetDefinition, ptmin: float = 0.0, n_jet
     n_total = int(off[-1])
     out, out_ncon = np.empty((4, n_total)), np.empty(n_total, np.int64)
     particle_jet, counts = np.empty(n_total, np.int64), np.zeros(n_events, np.int64)
-    if usable == 1 or n_events < 2:
-        _cluster_serial(*arrays, off, d, job, out, out_ncon, particle_jet, counts)
+    if threads == 1 or n_events < 2:
+        _cluster_events(*arrays, off, d, job, 0, 1, out, out_ncon, particle_jet, counts)
     else:
-        nb.set_num_threads(usable)
-        _cluster_parallel(*arrays, off, d, job, min(n_events, 8 * usable), out, out_ncon, particle_jet, counts)
+        # interleaved events in 8 blocks per thread, so the blocks cost about the same and none is left last
+        n_blocks = min(n_events, 8 * int(threads))
+        with ThreadPoolExecutor(max_workers=int(threads)) as pool:
+            list(pool.map(lambda blk: _cluster_events(*arrays, off, d, job, blk, n_blocks, out, out_ncon,
+                                                      particle_jet, counts), range(n_blocks)))
     packed, ncon, out_offsets = _pack(off, out, out_ncon, counts)
     return Jets(packed[0], packed[1], packed[2], packed[3], ncon, out_offsets, particle_jet)
 
 
 def compile_kernels() -> dict[str, list[str]]:
-    """Compile every kernel :func:`cluster` runs (serial, and parallel where numba has threads), or load them
-    from numba's cache; returns each entry point's compiled signatures.
+    """Compile the kernel :func:`cluster` runs (on one thread or several), or load it from numba's cache;
+    returns its compiled signatures.
 
     Why a step of its own: numba compiles on first call and caches beside the source, so on a fresh
     installation every clustering job that starts before the cache exists compiles the same code (32 s on an
     idle core; two jobs side by side took 28 s and 24 s, and SLURM jobs compiling at once have timed out).  Run
     once before them, it leaves them the cache.  A call compiles everything reachable from it, whatever the
-    algorithm and strategy (both are run-time values), so one small event per entry point is enough.
+    algorithm and strategy (both are run-time values), so one small event is enough.
     """
     from hepclust.jets.benchmark import synthetic_events  # here: benchmark imports this module
 
-    events = synthetic_events(64, 2, seed=0)
-    definition = JetDefinition("antikt", 0.4)
-    cluster(events, definition)
-    entry_points = {"serial": _cluster_serial}
-    if nb.config.NUMBA_NUM_THREADS >= 2:
-        cluster(events, definition, threads=2)
-        entry_points["parallel"] = _cluster_parallel
-    return {name: [str(sig) for sig in fn.signatures] for name, fn in entry_points.items()}
+    cluster(synthetic_events(64, 2, seed=0), JetDefinition("antikt", 0.4))
+    return {"kernel": [str(sig) for sig in _cluster_events.signatures]}
