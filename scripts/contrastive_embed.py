@@ -5,4 +5,4 @@ from hepclust.rulelog import logged
 with logged(snakemake.log[0]):
     i, p = snakemake.input, snakemake.params
     run_embedding(i.model, i.train_images, i.images, snakemake.output[0], p.device, snakemake.threads, p.workers,
-                  p.views, p.seed)
+                  p.views, p.seed, p.cache_mb)

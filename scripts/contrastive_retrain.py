@@ -6,4 +6,4 @@ with logged(snakemake.log[0]):
     i, p, w = snakemake.input, snakemake.params, snakemake.wildcards
     stability_run(w.imageset, i.train_images, i.images, snakemake.output[0], p.checkpoint, p.train, p.scan,
                   p.baseline, int(w.seed), p.device, snakemake.threads, p.workers, p.extra_baselines, p.folds,
-                  augmentation_off=w.variant)
+                  augmentation_off=w.variant, cache_mb=p.cache_mb)

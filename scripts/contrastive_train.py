@@ -6,4 +6,4 @@ with logged(snakemake.log[0]):
     p = snakemake.params
     run_training(snakemake.input[0], snakemake.output.model, snakemake.output.history, p.checkpoint, p.train,
                  f"contrastive.train.{snakemake.wildcards.imageset}", p.device, snakemake.threads, p.distributed,
-                 p.workers)
+                 p.workers, p.cache_mb)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -222,6 +223,42 @@ def test_every_image_is_seen_exactly_once_per_epoch_across_ranks_and_workers(tmp
         assert sorted(seen) == list(range(24)), (world, workers)
     img, idx = ds[17]
     assert idx == 17 and np.array_equal(img[0].numpy(), images[17])
+
+
+def test_shards_that_fit_the_cache_are_decoded_once_and_give_the_same_images(tmp_path, monkeypatch):
+    m = _simulate_split(tmp_path, 24, 7)  # shards of 7, 7, 7, 3 images of 16 x 32
+    images, _, _ = read_image_set(m)
+    shard_bytes = 7 * 16 * 32 * 4
+    ds = ShardedImages(m, cache_bytes=shard_bytes + 100)  # room for one full shard
+    reads = []
+    real = ds._images
+    monkeypatch.setattr(ds, "_images", lambda k: reads.append(k) or real(k))
+    for i in (10, 11, 12, 0, 1, 23):
+        img, idx = ds[i]
+        assert idx == i and np.array_equal(img[0].numpy(), images[i])
+    # shard 1 (images 7-13) came first: read whole once; the budget then held no other full shard
+    assert ds._cached[1] is not None and ds._cached[0] is None and ds._cached[3] is None
+    assert reads.count(1) == 1 and reads.count(0) == 2
+    # an epoch through the loader's workers (each its own cache) and in-process: every image, unchanged
+    for workers in (0, 2):
+        seen = _epoch_indices(ShardedImages(m, cache_bytes=10**6), 6, 1, seed=1, epoch=0, workers=workers)
+        assert sorted(seen) == list(range(24))
+    cached = ShardedImages(m, cache_bytes=10**6)
+    assert all(np.array_equal(cached[i][0][0].numpy(), images[i]) for i in range(24))
+
+
+def test_a_cached_shard_with_a_non_finite_image_is_an_error_naming_it(tmp_path):
+    m = _simulate_split(tmp_path, 14, 7)
+    with h5py.File(tmp_path / "shards/train_1.h5", "r+") as f:
+        f["images"][4, 2, 3] = np.nan
+    size = (tmp_path / "shards/train_1.h5").stat().st_size
+    raw = json.loads(m.read_text())
+    raw["shards"][1]["size_bytes"] = size
+    m.write_text(json.dumps(raw))
+    ds = ShardedImages(m, cache_bytes=10**6)
+    assert ds[3][1] == 3  # shard 0 is fine
+    with pytest.raises(InputError, match=r"train_1\.h5: image 4 contains NaN"):
+        ds[8]
 
 
 def test_the_epoch_order_is_seeded_and_differs_between_epochs_but_not_between_world_sizes(tmp_path):

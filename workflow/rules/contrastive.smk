@@ -47,6 +47,7 @@ rule contrastive_train:
         device=CONTRASTIVE["device"],
         distributed=canonical(DISTRIBUTED),
         workers=CONTRASTIVE["loader_workers"],
+        cache_mb=CONTRASTIVE["loader_cache_mb"],
         # not an output: Snakemake would delete it when the job fails, and it is what a restart resumes from
         checkpoint=lambda w: f"results/contrastive/{w.imageset}/checkpoint.pt",
     script:
@@ -68,6 +69,7 @@ rule contrastive_embed:
     params:
         device=CONTRASTIVE["device"],
         workers=CONTRASTIVE["loader_workers"],
+        cache_mb=CONTRASTIVE["loader_cache_mb"],
         views=CONTRASTIVE["scan"]["views"],
         seed=config["seed"],
     script:
@@ -287,6 +289,7 @@ rule contrastive_retrain:
         baseline=canonical(CONTRASTIVE["baseline"]),
         device=CONTRASTIVE["device"],
         workers=CONTRASTIVE["loader_workers"],
+        cache_mb=CONTRASTIVE["loader_cache_mb"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
         folds=CONTRASTIVE["reference"]["folds"],
         checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}.checkpoint.pt",

@@ -44,6 +44,7 @@ CANDIDATES = (SCAN_CANDIDATE, KMEANS_CANDIDATE)
 ORACLE = "best candidate by labels (SCAN heads or k-means; an oracle, uses labels)"
 SUPERVISED_KIND = "supervised_reference"
 BASELINES_KIND = "pixel_baselines"
+MIB = 2**20
 
 
 def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
@@ -84,15 +85,17 @@ def _check_batch(cfg: TrainConfig, key: str, n_images: int, manifest: str, world
 
 
 def run_training(manifest: str, model_out: str, history_out: str, checkpoint: str, params: Mapping[str, Any],
-                 key: str, device: str, threads: int, distributed: Mapping[str, Any], workers: int) -> None:
+                 key: str, device: str, threads: int, distributed: Mapping[str, Any], workers: int,
+                 cache_mb: int = 0) -> None:
     """Train in this process (one rank), or launch ``nodes x ranks_per_node`` ranks that each run
     :func:`train_rank` (torchrun; srun inside a SLURM allocation)."""
     cfg = train_config(params, key)
     nodes, per_node = int(distributed["nodes"]), int(distributed["ranks_per_node"])
-    dataset = ShardedImages(manifest)
+    dataset = ShardedImages(manifest, cache_bytes=cache_mb * MIB)
     _check_batch(cfg, key, len(dataset), manifest, nodes * per_node)
     args = {"manifest": manifest, "model_out": model_out, "history_out": history_out, "checkpoint": checkpoint,
-            "params": dict(params), "key": key, "device": device, "threads": threads, "workers": workers}
+            "params": dict(params), "key": key, "device": device, "threads": threads, "workers": workers,
+            "cache_mb": cache_mb}
     if nodes * per_node == 1:
         torch.set_num_threads(max(1, threads))
         _train_and_save(dataset, cfg, args, pick_device(device))
@@ -123,7 +126,8 @@ def train_rank(args: Mapping[str, Any]) -> None:
         if not world.is_main:
             logging.getLogger("hepclust").setLevel(logging.WARNING)  # rank 0 logs the training
         cfg = train_config(args["params"], args["key"])
-        _train_and_save(ShardedImages(args["manifest"]), cfg, args, dev)
+        _train_and_save(ShardedImages(args["manifest"], cache_bytes=int(args.get("cache_mb", 0)) * MIB), cfg, args,
+                        dev)
     finally:
         destroy_process_group()
 
@@ -148,12 +152,13 @@ def same_image_set(a: ShardedImages | str, b: ShardedImages | str) -> bool:
 
 
 def run_embedding(model_path: str, train_manifest: str, test_manifest: str, out: str, device: str, threads: int,
-                  workers: int, views: int, seed: int) -> None:
+                  workers: int, views: int, seed: int, cache_mb: int = 0) -> None:
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     model, cfg = load_model(model_path, dev)
-    test_set = ShardedImages(test_manifest)
-    data = embed_sets(model, cfg, ShardedImages(train_manifest), test_set, dev, workers, views, seed)
+    test_set = ShardedImages(test_manifest, cache_bytes=cache_mb * MIB)
+    data = embed_sets(model, cfg, ShardedImages(train_manifest, cache_bytes=cache_mb * MIB), test_set, dev, workers,
+                      views, seed)
     write_h5(out, EMBEDDING_KIND, data,
              {"model": model_path, "train_images": train_manifest, "images": test_manifest, "views": views,
               "seed": seed, "config": cfg.as_dict()},
@@ -429,17 +434,19 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, baseline
 def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: str, checkpoint: str,
                   train_params: Mapping[str, Any], scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
                   seed: int, device: str, threads: int, workers: int, extra_baselines: bool, folds: int,
-                  augmentation_off: str = ablation.NONE) -> None:
+                  augmentation_off: str = ablation.NONE, cache_mb: int = 0) -> None:
     """One seed of the stability benchmark: train with ``seed`` (everything else as configured), embed, SCAN,
     and score the clusterer, the label-free head choice against the best head, and the baselines.
 
     ``augmentation_off``: a variant of the augmentation ablation, that augmentation switched off.  Only the
-    configured run (``none``) scores the pixel baselines: they do not depend on the augmentation."""
+    configured run (``none``) scores the pixel baselines: they do not depend on the augmentation.
+    ``cache_mb``: MiB per loader process for whole decoded shards (:class:`ShardedImages`)."""
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     key = f"contrastive.train.{imageset}"
     cfg = train_config({**ablation.train_params_without(train_params, augmentation_off), "seed": seed}, key)
-    train_set, test_set = ShardedImages(train_manifest), ShardedImages(test_manifest)
+    train_set = ShardedImages(train_manifest, cache_bytes=cache_mb * MIB)
+    test_set = ShardedImages(test_manifest, cache_bytes=cache_mb * MIB)
     _check_batch(cfg, key, len(train_set), train_manifest, 1)
     model, history = train(train_set, cfg, checkpoint, dev, workers=workers)
     emb = embed_sets(model, cfg, train_set, test_set, dev, workers, int(scan_params["views"]), seed)
