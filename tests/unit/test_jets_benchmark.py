@@ -5,20 +5,23 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from hepclust.jets import benchmark
 from hepclust.jets.cluster import cluster
 from hepclust.jets.definition import JetDefinition
 from hepclust.jets.events import concat
+from hepclust.jets.reference import CppTimer, build_harness, find_compiler
 
 
 def test_throughput_clusters_a_stream_of_at_least_the_minimum_events_without_fastjet():
     ev = benchmark.synthetic_events(150, 7, seed=3)
-    row = benchmark.throughput(ev, JetDefinition("antikt", 0.4), threads=2, repeats=1, cpp=None)
+    row = benchmark.throughput(ev, JetDefinition("antikt", 0.4), threads=2, repeats=1, cpps=())
     # whole copies of the sample, enough of them to reach the minimum
     n = row["parallel_events_per_pass"]
     assert n % ev.n_events == 0 and n >= benchmark.THROUGHPUT_MIN_EVENTS > n - ev.n_events
     assert row["ours_parallel_events_per_s"] > 0 and math.isnan(row["fastjet_cpp_events_per_s"])
+    assert math.isnan(row["fastjet_cpp_processes_events_per_s"])
 
 
 def test_the_repeated_stream_gives_every_copy_the_jets_of_the_sample():
@@ -57,3 +60,21 @@ def test_the_benchmark_joins_the_one_thread_timings_and_the_events_per_second_pe
     # each row's events/s came from its own events: the stream is 400 events of 3, in whole copies
     assert (per_process.parallel_events_per_pass == 402).all()
     assert table[table.source == "synthetic"].ours_parallel_events_per_s.isna().all()
+
+
+@pytest.mark.skipif(find_compiler() is None, reason="no C++ compiler: no FastJet C++ harness to run")
+def test_fastjet_in_as_many_processes_as_threads_is_the_node_throughput_reference(tmp_path):
+    """Two harnesses with the same events run their passes at once: FastJet's events/s on two cores, which is
+    more than on one (each process has its own core) and is what ours on 2 threads is divided by."""
+    ev = benchmark.synthetic_events(300, 40, seed=1)
+    binary = build_harness(tmp_path)
+    with CppTimer(binary, tmp_path) as one, CppTimer(binary, tmp_path) as two:
+        for cpp in (one, two):
+            cpp.load(*ev.four_momenta(), ev.offsets)
+        row = benchmark.throughput(ev, JetDefinition("antikt", 0.4), threads=2, repeats=1, cpps=(one, two))
+        with pytest.raises(ValueError, match="1 FastJet processes to compare with 2 threads"):
+            benchmark.throughput(ev, JetDefinition("antikt", 0.4), threads=2, repeats=1, cpps=(one,))
+    assert row["fastjet_cpp_processes_events_per_s"] > row["fastjet_cpp_events_per_s"] > 0
+    assert row["speedup_vs_fastjet_processes"] == pytest.approx(
+        row["ours_parallel_events_per_s"] / row["fastjet_cpp_processes_events_per_s"])
+    assert row["speedup_vs_fastjet_processes"] < row["parallel_speedup_vs_fastjet"]

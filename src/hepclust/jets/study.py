@@ -100,26 +100,27 @@ def summarise_validation(table: pd.DataFrame) -> pd.DataFrame:
     return agg.reset_index()
 
 
-def _cpp_timer(stack: contextlib.ExitStack, build_dir: str) -> CppTimer | None:
-    """FastJet's C++ core, compiled once into ``build_dir`` (reused when built); None without a compiler."""
+def _cpp_timers(stack: contextlib.ExitStack, build_dir: str, n: int) -> list[CppTimer]:
+    """``n`` running harnesses of FastJet's C++ core, compiled once into ``build_dir`` (reused when built);
+    none without a compiler."""
     binary = build_harness(build_dir)
     if binary is None:
         log.warning("no C++ compiler found (CXX, g++, c++, clang++): timing FastJet through its awkward interface "
                     "only; column 'reference' says so")
-        return None
-    return stack.enter_context(CppTimer(binary, build_dir))
+        return []
+    return [stack.enter_context(CppTimer(binary, build_dir)) for _ in range(n)]
 
 
 def _each_process_and_definition(events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
-                                 radii: Sequence[float], cpp: CppTimer | None
+                                 radii: Sequence[float], cpps: Sequence[CppTimer]
                                  ) -> Iterator[tuple[str, Events, JetDefinition]]:
-    """Every (process, its events, definition) the benchmark times; each process's events are read once and,
-    with ``cpp``, loaded into FastJet's C++ harness before its definitions are timed."""
+    """Every (process, its events, definition) the benchmark times; each process's events are read once and
+    loaded into each of FastJet's C++ harnesses ``cpps`` before its definitions are timed."""
     with config_keys({"algorithm": "jets.benchmark.algorithms", "R": "jets.benchmark.radii"}):
         definitions = [JetDefinition(algorithm, r) for algorithm in algorithms for r in radii]
     for process, paths in events.items():
         ev: Events = concat([read_events(p) for p in paths])
-        if cpp is not None:
+        for cpp in cpps:
             cpp.load(*ev.four_momenta(), ev.offsets)
         for definition in definitions:
             yield process, ev, definition
@@ -138,8 +139,9 @@ def timing_table(events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
     """
     rows: list[dict[str, object]] = []
     with contextlib.ExitStack() as stack:
-        cpp = _cpp_timer(stack, build_dir)
-        for process, ev, definition in _each_process_and_definition(events, algorithms, radii, cpp):
+        cpps = _cpp_timers(stack, build_dir, 1)
+        cpp = cpps[0] if cpps else None
+        for process, ev, definition in _each_process_and_definition(events, algorithms, radii, cpps):
             t = benchmark.time_both(ev, definition, repeats, cpp)
             log.info("%s %s: ours/C++ %.3f, ours/awkward %.3f, FastJet strategy %s", process, definition,
                      t.row()["ratio_cpp"], t.row()["ratio_awkward"], t.strategy)
@@ -156,16 +158,17 @@ def timing_table(events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
 def throughput_table(timing: pd.DataFrame, events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
                      radii: Sequence[float], repeats: int, threads: int, build_dir: str) -> pd.DataFrame:
     """The timing table with, per process and (algorithm, R), events/s of ours on ``threads`` threads against
-    FastJet C++ on one.  A separate step from :func:`timing_table` because it is the one measurement that needs
+    FastJet C++ on one thread and in ``threads`` processes at once.  A separate step from :func:`timing_table` because it is the one measurement that needs
     the cores to itself: the one-thread timings ran beside another job (median ours/C++ 0.665 with a training
     on the other core against 0.663 alone, 2026-11-30) and need not hold a whole machine."""
     rows: list[dict[str, object]] = []
     with contextlib.ExitStack() as stack:
-        cpp = _cpp_timer(stack, build_dir)
-        for process, ev, definition in _each_process_and_definition(events, algorithms, radii, cpp):
-            row = benchmark.throughput(ev, definition, threads, repeats, cpp)
-            log.info("%s %s: %d threads: %.0f events/s = %.2f x FastJet C++", process, definition, threads,
-                     row["ours_parallel_events_per_s"], row["parallel_speedup_vs_fastjet"])
+        cpps = _cpp_timers(stack, build_dir, threads)
+        for process, ev, definition in _each_process_and_definition(events, algorithms, radii, cpps):
+            row = benchmark.throughput(ev, definition, threads, repeats, cpps)
+            log.info("%s %s: %d threads: %.0f events/s = %.2f x FastJet C++ on one thread, %.2f x on %d processes",
+                     process, definition, threads, row["ours_parallel_events_per_s"],
+                     row["parallel_speedup_vs_fastjet"], row["speedup_vs_fastjet_processes"], threads)
             rows.append({"source": process, "algorithm": definition.algorithm, "R": definition.R, **row})
     if not rows:
         return timing
