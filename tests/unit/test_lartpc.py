@@ -225,26 +225,30 @@ def test_every_image_is_seen_exactly_once_per_epoch_across_ranks_and_workers(tmp
     assert idx == 17 and np.array_equal(img[0].numpy(), images[17])
 
 
-def test_shards_that_fit_the_cache_are_decoded_once_and_give_the_same_images(tmp_path, monkeypatch):
+def test_a_set_that_fits_the_cache_is_decoded_once_per_shard_and_gives_the_same_images(tmp_path, monkeypatch):
     m = _simulate_split(tmp_path, 24, 7)  # shards of 7, 7, 7, 3 images of 16 x 32
     images, _, _ = read_image_set(m)
-    shard_bytes = 7 * 16 * 32 * 4
-    ds = ShardedImages(m, cache_bytes=shard_bytes + 100)  # room for one full shard
+    set_bytes = 24 * 16 * 32 * 4
+    assert not ShardedImages(m, cache_bytes=set_bytes - 1).cached  # all or nothing: a larger set streams
+    ds = ShardedImages(m, cache_bytes=set_bytes)
     reads = []
     real = ds._images
     monkeypatch.setattr(ds, "_images", lambda k: reads.append(k) or real(k))
     for i in (10, 11, 12, 0, 1, 23):
         img, idx = ds[i]
         assert idx == i and np.array_equal(img[0].numpy(), images[i])
-    # shard 1 (images 7-13) came first: read whole once; the budget then held no other full shard
-    assert ds._cached[1] is not None and ds._cached[0] is None and ds._cached[3] is None
-    assert reads.count(1) == 1 and reads.count(0) == 2
-    # an epoch through the loader's workers (each its own cache) and in-process: every image, unchanged
+    assert reads == [1, 0, 3]  # each shard read (whole) once, on first use
+    img[0, 0, 0] = -1.0  # a returned image is a copy, not the cache
+    assert np.array_equal(ds[23][0][0].numpy(), images[23])
+    # an epoch through the loader, in-process and in 2 forked workers (each its own cache): every image, unchanged
     for workers in (0, 2):
-        seen = _epoch_indices(ShardedImages(m, cache_bytes=10**6), 6, 1, seed=1, epoch=0, workers=workers)
+        sampler = GlobalBatchSampler(24, 6, 0, 1, seed=1)
+        sampler.set_epoch(0)
+        seen = []
+        for batch, idx in loader(ShardedImages(m, cache_bytes=set_bytes), sampler, workers, pin_memory=False):
+            assert np.array_equal(batch[:, 0].numpy(), images[idx.numpy()])
+            seen += idx.tolist()
         assert sorted(seen) == list(range(24))
-    cached = ShardedImages(m, cache_bytes=10**6)
-    assert all(np.array_equal(cached[i][0][0].numpy(), images[i]) for i in range(24))
 
 
 def test_a_cached_shard_with_a_non_finite_image_is_an_error_naming_it(tmp_path):

@@ -120,7 +120,8 @@ rule contrastive_supervised:
         "../../scripts/contrastive_supervised.py"
 
 
-# The pixel baselines depend on the held-out images only: a training or SCAN edit does not recompute them.
+# The pixel baselines depend on the held-out images, contrastive.baseline, the set's n_clusters and the seed: a
+# training or SCAN edit (other than n_clusters) does not recompute them.
 rule contrastive_baselines:
     input:
         lambda w: SOURCES[w.imageset]["test"],

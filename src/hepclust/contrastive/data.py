@@ -40,16 +40,16 @@ class ShardedImages(Dataset):
     ``max_open`` bounds the shard files held open per process, and each file's
     chunk cache is one image: memory is independent of the number of shards.
 
-    ``cache_bytes``: shards whose decoded images fit in what is left of this
-    budget are read whole, once per process, and served from memory; the
-    others are read image by image, as they stream.  Why: an epoch reads every
-    image again, and image-by-image reads of gzip chunks cost a DataLoader
-    worker 0.2 ms per 64 x 128 image (2026-11-30: 0.5 s per LArTPC epoch, 0.1 s
-    per digits epoch), on the cores the trainings run on; an image set that fits
-    the budget is decompressed once.  A shard is cached whole or not at all, and
-    never evicted, so a set larger than the budget streams its remaining shards
-    as before and no shard is read whole twice.  The budget is per process (each
-    DataLoader worker holds its own).
+    ``cache_bytes``: when the whole decoded set fits in it, each shard is read
+    whole on first use, once per process, and served from memory; a larger set
+    streams image by image, as before.  Why: an epoch reads every image again,
+    and image-by-image reads of gzip chunks cost a DataLoader worker 0.2 ms per
+    64 x 128 image (2026-11-30: 0.5 s per LArTPC epoch, 0.1 s per digits epoch),
+    on the cores the trainings run on.  Why all or nothing: the epoch order is a
+    permutation of the whole set, so caching the shards that fit of a larger set
+    would serve a small fraction of the reads while holding the budget in every
+    worker.  Memory: at most ``cache_bytes`` per set and process (each DataLoader
+    worker holds its own copy).
     """
 
     def __init__(self, manifest: str | os.PathLike[str] | Manifest, max_open: int = 4, cache_bytes: int = 0) -> None:
@@ -57,11 +57,12 @@ class ShardedImages(Dataset):
         self.starts = np.array([s.start for s in self.manifest.shards], np.int64)
         self.max_open = max_open
         self.cache_bytes = int(cache_bytes)
+        self.cached = 4 * self.manifest.n_images * self.manifest.height * self.manifest.width <= self.cache_bytes
         self._chunk_bytes = 4 * self.manifest.height * self.manifest.width + 4096
         for shard in self.manifest.shards:  # fail before training starts, naming the bad shard
             open_shard(shard, self.manifest).file.close()
         self._files: OrderedDict[int, h5py.Dataset] = OrderedDict()
-        self._cached: dict[int, np.ndarray | None] = {}  # shard -> its images, or None: streamed
+        self._cached: dict[int, np.ndarray] = {}  # shard -> its decoded images (only when self.cached)
         self._pid = os.getpid()
 
     def __len__(self) -> int:
@@ -90,24 +91,19 @@ class ShardedImages(Dataset):
         self._files[k] = ds
         return ds
 
-    def _cached_shard(self, k: int) -> np.ndarray | None:
-        """Shard k's images in memory if the budget holds them (read and checked on first use), else None."""
+    def _cached_shard(self, k: int) -> np.ndarray:
+        """Shard k's images in memory (read whole and checked on first use in this process)."""
         self._own_process()
         if k not in self._cached:
             shard = self.manifest.shards[k]
-            size = 4 * shard.count * self.manifest.height * self.manifest.width
-            used = sum(a.nbytes for a in self._cached.values() if a is not None)
-            if used + size > self.cache_bytes:
-                self._cached[k] = None
-            else:
-                try:
-                    images = np.asarray(self._images(k)[()], np.float32)
-                except OSError as exc:
-                    raise InputError(shard.path, f"cannot read its images (corrupt?): {exc}") from exc
-                bad = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).all(axis=1))
-                if bad.size:
-                    raise InputError(shard.path, f"image {bad[0]} contains NaN or infinity")
-                self._cached[k] = images
+            try:
+                images = np.asarray(self._images(k)[()], np.float32)
+            except OSError as exc:
+                raise InputError(shard.path, f"cannot read its images (corrupt?): {exc}") from exc
+            bad = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).all(axis=1))
+            if bad.size:
+                raise InputError(shard.path, f"image {bad[0]} contains NaN or infinity")
+            self._cached[k] = images
         return self._cached[k]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
@@ -116,9 +112,8 @@ class ShardedImages(Dataset):
             raise IndexError(f"image {index} is outside the set of {len(self)} ({self.manifest.path})")
         k = int(np.searchsorted(self.starts, index, side="right") - 1)
         shard = self.manifest.shards[k]
-        cached = self._cached_shard(k) if self.cache_bytes > 0 else None
-        if cached is not None:
-            return torch.from_numpy(cached[index - shard.start].copy())[None], index
+        if self.cached:
+            return torch.from_numpy(self._cached_shard(k)[index - shard.start].copy())[None], index
         try:
             img = self._images(k)[index - shard.start]
         except OSError as exc:
