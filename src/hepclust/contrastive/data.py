@@ -34,6 +34,13 @@ def seed_for(*keys: int) -> int:
     return int((int(hi) << 32 | int(lo)) & 0x7FFF_FFFF_FFFF_FFFF)
 
 
+def _check_finite(images: np.ndarray, path: os.PathLike[str] | str, first: int) -> None:
+    """Raise naming the shard and the first image (numbered from ``first`` in it) that holds NaN or infinity."""
+    bad = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).all(axis=1))
+    if bad.size:
+        raise InputError(path, f"image {first + bad[0]} contains NaN or infinity")
+
+
 class ShardedImages(Dataset):
     """Images of one image set, by global index: (charge image (1, H, W) float32, global index).
 
@@ -56,8 +63,7 @@ class ShardedImages(Dataset):
         self.manifest = manifest if isinstance(manifest, Manifest) else read_manifest(manifest)
         self.starts = np.array([s.start for s in self.manifest.shards], np.int64)
         self.max_open = max_open
-        self.cache_bytes = int(cache_bytes)
-        self.cached = 4 * self.manifest.n_images * self.manifest.height * self.manifest.width <= self.cache_bytes
+        self.cached = 4 * self.manifest.n_images * self.manifest.height * self.manifest.width <= cache_bytes
         self._chunk_bytes = 4 * self.manifest.height * self.manifest.width + 4096
         for shard in self.manifest.shards:  # fail before training starts, naming the bad shard
             open_shard(shard, self.manifest).file.close()
@@ -100,9 +106,7 @@ class ShardedImages(Dataset):
                 images = np.asarray(self._images(k)[()], np.float32)
             except OSError as exc:
                 raise InputError(shard.path, f"cannot read its images (corrupt?): {exc}") from exc
-            bad = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).all(axis=1))
-            if bad.size:
-                raise InputError(shard.path, f"image {bad[0]} contains NaN or infinity")
+            _check_finite(images, shard.path, 0)
             self._cached[k] = images
         return self._cached[k]
 
@@ -118,8 +122,7 @@ class ShardedImages(Dataset):
             img = self._images(k)[index - shard.start]
         except OSError as exc:
             raise InputError(shard.path, f"cannot read image {index - shard.start} (corrupt?): {exc}") from exc
-        if not np.all(np.isfinite(img)):
-            raise InputError(shard.path, f"image {index - shard.start} contains NaN or infinity")
+        _check_finite(img[None], shard.path, index - shard.start)
         return torch.from_numpy(np.ascontiguousarray(img, np.float32))[None], index
 
     def labels(self) -> np.ndarray:

@@ -47,6 +47,11 @@ BASELINES_KIND = "pixel_baselines"
 MIB = 2**20
 
 
+def _streamed_images(manifest: str, cache_mb: int) -> ShardedImages:
+    """An image set streamed from its shards, decoded once per loader process if it fits ``cache_mb`` MiB."""
+    return ShardedImages(manifest, cache_bytes=int(cache_mb) * MIB)
+
+
 def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
     """Config mapping -> TrainConfig; unknown augmentation keys are a config error naming the key."""
     p = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
@@ -91,7 +96,7 @@ def run_training(manifest: str, model_out: str, history_out: str, checkpoint: st
     :func:`train_rank` (torchrun; srun inside a SLURM allocation)."""
     cfg = train_config(params, key)
     nodes, per_node = int(distributed["nodes"]), int(distributed["ranks_per_node"])
-    dataset = ShardedImages(manifest, cache_bytes=cache_mb * MIB)
+    dataset = _streamed_images(manifest, cache_mb)
     _check_batch(cfg, key, len(dataset), manifest, nodes * per_node)
     args = {"manifest": manifest, "model_out": model_out, "history_out": history_out, "checkpoint": checkpoint,
             "params": dict(params), "key": key, "device": device, "threads": threads, "workers": workers,
@@ -126,8 +131,7 @@ def train_rank(args: Mapping[str, Any]) -> None:
         if not world.is_main:
             logging.getLogger("hepclust").setLevel(logging.WARNING)  # rank 0 logs the training
         cfg = train_config(args["params"], args["key"])
-        _train_and_save(ShardedImages(args["manifest"], cache_bytes=int(args.get("cache_mb", 0)) * MIB), cfg, args,
-                        dev)
+        _train_and_save(_streamed_images(args["manifest"], args.get("cache_mb", 0)), cfg, args, dev)
     finally:
         destroy_process_group()
 
@@ -156,9 +160,8 @@ def run_embedding(model_path: str, train_manifest: str, test_manifest: str, out:
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     model, cfg = load_model(model_path, dev)
-    test_set = ShardedImages(test_manifest, cache_bytes=cache_mb * MIB)
-    data = embed_sets(model, cfg, ShardedImages(train_manifest, cache_bytes=cache_mb * MIB), test_set, dev, workers,
-                      views, seed)
+    test_set = _streamed_images(test_manifest, cache_mb)
+    data = embed_sets(model, cfg, _streamed_images(train_manifest, cache_mb), test_set, dev, workers, views, seed)
     write_h5(out, EMBEDDING_KIND, data,
              {"model": model_path, "train_images": train_manifest, "images": test_manifest, "views": views,
               "seed": seed, "config": cfg.as_dict()},
@@ -445,8 +448,7 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     dev = pick_device(device)
     key = f"contrastive.train.{imageset}"
     cfg = train_config({**ablation.train_params_without(train_params, augmentation_off), "seed": seed}, key)
-    train_set = ShardedImages(train_manifest, cache_bytes=cache_mb * MIB)
-    test_set = ShardedImages(test_manifest, cache_bytes=cache_mb * MIB)
+    train_set, test_set = _streamed_images(train_manifest, cache_mb), _streamed_images(test_manifest, cache_mb)
     _check_batch(cfg, key, len(train_set), train_manifest, 1)
     model, history = train(train_set, cfg, checkpoint, dev, workers=workers)
     emb = embed_sets(model, cfg, train_set, test_set, dev, workers, int(scan_params["views"]), seed)

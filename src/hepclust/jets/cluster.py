@@ -45,9 +45,9 @@ threads as the caller asks for; the result does not depend on the thread count.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 import math
 import types as pytypes
+from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
@@ -58,7 +58,6 @@ from hepclust.jets.definition import (ANTIKT, BEST, CAMBRIDGE, KT, LAZY9, LAZY25
                                       JetDefinition)
 from hepclust.jets.events import Events, Jets
 from hepclust.jets.kinematics import TWOPI, phi_of, rap_of
-
 
 INCLUSIVE, EXCLUSIVE_NJETS, EXCLUSIVE_DCUT = 0, 1, 2
 BEAM = -1

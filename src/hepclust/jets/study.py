@@ -158,9 +158,10 @@ def timing_table(events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
 def throughput_table(timing: pd.DataFrame, events: Mapping[str, Sequence[str]], algorithms: Sequence[str],
                      radii: Sequence[float], repeats: int, threads: int, build_dir: str) -> pd.DataFrame:
     """The timing table with, per process and (algorithm, R), events/s of ours on ``threads`` threads against
-    FastJet C++ on one thread and in ``threads`` processes at once.  A separate step from :func:`timing_table` because it is the one measurement that needs
-    the cores to itself: the one-thread timings ran beside another job (median ours/C++ 0.665 with a training
-    on the other core against 0.663 alone, 2026-11-30) and need not hold a whole machine."""
+    FastJet C++ on one thread and in ``threads`` processes at once.  A separate step from :func:`timing_table`
+    because it is the one measurement that needs the cores to itself: the one-thread timings ran beside another
+    job (median ours/C++ 0.665 with a training on the other core against 0.663 alone, 2026-11-30) and need not
+    hold a whole machine."""
     rows: list[dict[str, object]] = []
     with contextlib.ExitStack() as stack:
         cpps = _cpp_timers(stack, build_dir, threads)
