@@ -3,6 +3,6 @@ from hepclust.contrastive.study import run_embedding
 from hepclust.rulelog import logged
 
 with logged(snakemake.log[0]):
-    i, p = snakemake.input, snakemake.params
-    run_embedding(i.model, i.train_images, i.images, snakemake.output[0], p.device, snakemake.threads, p.workers,
-                  p.views, p.seed, p.cache_mb)
+    i, p, r = snakemake.input, snakemake.params, snakemake.resources
+    run_embedding(i.model, i.train_images, i.images, snakemake.output[0], p.device, snakemake.threads,
+                  r.loader_workers, p.views, p.seed, r.loader_cache_mb)

@@ -7,8 +7,9 @@ import subprocess
 
 import pandas as pd
 import pytest
+import yaml
 
-from .conftest import copy_workflow, edit_config, rerun_plan, snakemake
+from .conftest import REPO, copy_workflow, edit_config, rerun_plan, snakemake
 
 IMAGESETS = ("lartpc", "digits")
 
@@ -62,6 +63,20 @@ def test_a_clustering_edit_reevaluates_without_recomputing_the_pixel_baselines(f
     assert {"contrastive_baselines", "contrastive_evaluate"} <= rules
     assert not rules & {"contrastive_train", "contrastive_embed", "contrastive_scan", "contrastive_supervised"}
     assert {w for r, w in baseline_edit if r == "contrastive_baselines"} == {f"imageset={s}" for s in IMAGESETS}
+
+
+def test_how_the_images_are_read_is_not_a_rerun_trigger(finished_run, tmp_path):
+    """Loader workers and the decoded-image cache change how fast the images are read, not the results: editing
+    them reruns nothing (as rule params they used to retrain every image set)."""
+    defaults = yaml.safe_load((REPO / "config/config.yaml").read_text())["contrastive"]
+    assert (defaults["loader_workers"], defaults["loader_cache_mb"]) != (0, 0)
+    jobs = rerun_plan(finished_run, tmp_path / "loader",
+                      lambda c: c["contrastive"].update(loader_workers=0, loader_cache_mb=0))
+    assert jobs == set()
+    # the control: a training edit does rerun that image set's training
+    jobs = rerun_plan(finished_run, tmp_path / "train", lambda c: c["contrastive"]["train"]["digits"].update(
+        epochs=c["contrastive"]["train"]["digits"]["epochs"] + 1))
+    assert ("contrastive_train", "imageset=digits") in jobs and ("contrastive_train", "imageset=lartpc") not in jobs
 
 
 def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished_run, tmp_path):

@@ -10,6 +10,12 @@ CONTRASTIVE = config["contrastive"]
 IMAGESETS = CONTRASTIVE["imagesets"]
 SOURCES = CONTRASTIVE["sources"]
 DISTRIBUTED = CONTRASTIVE["distributed"]
+# How the images are read, not what is computed: resources, not params, so that an edit (say, more loader
+# workers on a GPU node) does not rerun finished trainings, as a params edit would.
+LOADER = {
+    "loader_workers": CONTRASTIVE["loader_workers"],
+    "loader_cache_mb": CONTRASTIVE["loader_cache_mb"],
+}
 
 
 # What the schema cannot check fails at start, naming the key; not again in each SLURM job's own
@@ -42,12 +48,11 @@ rule contrastive_train:
     threads: DISTRIBUTED["cpus_per_rank"]
     resources:
         **train_resources(DISTRIBUTED),
+        **LOADER,
     params:
         train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
         device=CONTRASTIVE["device"],
         distributed=canonical(DISTRIBUTED),
-        workers=CONTRASTIVE["loader_workers"],
-        cache_mb=CONTRASTIVE["loader_cache_mb"],
         # not an output: Snakemake would delete it when the job fails, and it is what a restart resumes from
         checkpoint=lambda w: f"results/contrastive/{w.imageset}/checkpoint.pt",
     script:
@@ -66,10 +71,10 @@ rule contrastive_embed:
     conda:
         "../../envs/contrastive.yaml"
     threads: 2
+    resources:
+        **LOADER,
     params:
         device=CONTRASTIVE["device"],
-        workers=CONTRASTIVE["loader_workers"],
-        cache_mb=CONTRASTIVE["loader_cache_mb"],
         views=CONTRASTIVE["scan"]["views"],
         seed=config["seed"],
     script:
@@ -281,6 +286,7 @@ rule contrastive_retrain:
         "../../envs/contrastive.yaml"
     threads: DISTRIBUTED["cpus_per_rank"]
     resources:
+        **LOADER,
         gpu=1,
         mem_mb=16000,
         runtime=720,
@@ -289,8 +295,6 @@ rule contrastive_retrain:
         scan=canonical(CONTRASTIVE["scan"]),
         baseline=canonical(CONTRASTIVE["baseline"]),
         device=CONTRASTIVE["device"],
-        workers=CONTRASTIVE["loader_workers"],
-        cache_mb=CONTRASTIVE["loader_cache_mb"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
         folds=CONTRASTIVE["reference"]["folds"],
         checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}.checkpoint.pt",
