@@ -131,7 +131,7 @@ def train_rank(args: Mapping[str, Any]) -> None:
         if not world.is_main:
             logging.getLogger("hepclust").setLevel(logging.WARNING)  # rank 0 logs the training
         cfg = train_config(args["params"], args["key"])
-        _train_and_save(_streamed_images(args["manifest"], args.get("cache_mb", 0)), cfg, args, dev)
+        _train_and_save(_streamed_images(args["manifest"], args["cache_mb"]), cfg, args, dev)
     finally:
         destroy_process_group()
 
