@@ -265,6 +265,15 @@ def test_a_cached_shard_with_a_non_finite_image_is_an_error_naming_it(tmp_path):
         ds[8]
 
 
+def test_a_whole_shard_read_with_a_non_finite_image_is_an_error_naming_it(tmp_path):
+    _simulate_split(tmp_path, 14, 7)
+    with h5py.File(tmp_path / "shards/train_1.h5", "r+") as f:
+        f["images"][4, 2, 3] = np.inf
+    read_images(str(tmp_path / "shards/train_0.h5"))  # the other shard is fine
+    with pytest.raises(InputError, match=r"train_1\.h5: image 4 contains NaN or infinity"):
+        read_images(str(tmp_path / "shards/train_1.h5"))
+
+
 def test_the_epoch_order_is_seeded_and_differs_between_epochs_but_not_between_world_sizes(tmp_path):
     ds = ShardedImages(_simulate_split(tmp_path, 24, 7))
     s = GlobalBatchSampler(24, 6, 0, 1, seed=1)

@@ -25,20 +25,13 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, SequentialSampler
 
 from hepclust.errors import InputError
-from hepclust.images import Manifest, open_shard, read_manifest
+from hepclust.images import Manifest, check_finite, open_shard, read_manifest
 
 
 def seed_for(*keys: int) -> int:
     """A 63-bit torch seed derived from integers (e.g. seed, epoch, step) through numpy's SeedSequence."""
     hi, lo = np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint32)
     return int((int(hi) << 32 | int(lo)) & 0x7FFF_FFFF_FFFF_FFFF)
-
-
-def _check_finite(images: np.ndarray, path: os.PathLike[str] | str, first: int) -> None:
-    """Raise naming the shard and the first image (numbered from ``first`` in it) that holds NaN or infinity."""
-    bad = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).all(axis=1))
-    if bad.size:
-        raise InputError(path, f"image {first + bad[0]} contains NaN or infinity")
 
 
 class ShardedImages(Dataset):
@@ -106,7 +99,7 @@ class ShardedImages(Dataset):
                 images = np.asarray(self._images(k)[()], np.float32)
             except OSError as exc:
                 raise InputError(shard.path, f"cannot read its images (corrupt?): {exc}") from exc
-            _check_finite(images, shard.path, 0)
+            check_finite(images, shard.path)
             self._cached[k] = images
         return self._cached[k]
 
@@ -122,7 +115,7 @@ class ShardedImages(Dataset):
             img = self._images(k)[index - shard.start]
         except OSError as exc:
             raise InputError(shard.path, f"cannot read image {index - shard.start} (corrupt?): {exc}") from exc
-        _check_finite(img[None], shard.path, index - shard.start)
+        check_finite(img[None], shard.path, index - shard.start)
         return torch.from_numpy(np.ascontiguousarray(img, np.float32))[None], index
 
     def labels(self) -> np.ndarray:

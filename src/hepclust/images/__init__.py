@@ -49,13 +49,19 @@ def write_images(path: str | os.PathLike[str], images: np.ndarray, labels: np.nd
             f.create_dataset("labels", data=labels, track_times=False)
 
 
+def check_finite(images: np.ndarray, path: os.PathLike[str] | str, first: int = 0) -> None:
+    """Raise naming the file and the first image (numbered from ``first`` in it) that holds NaN or infinity."""
+    bad = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).all(axis=1))
+    if bad.size:
+        raise InputError(path, f"image {first + bad[0]} contains NaN or infinity")
+
+
 def read_images(path: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     data, attrs = read_h5(path, IMAGES_KIND, required=("images", "labels"))
     images, labels = data["images"], data["labels"]
     if images.ndim != 3 or images.shape[0] != labels.shape[0] or images.shape[0] == 0:
         raise InputError(path, f"expected images (N, H, W) and N labels, got {images.shape} and {labels.shape}")
-    if not np.all(np.isfinite(images)):
-        raise InputError(path, "images contain NaN or infinity")
+    check_finite(images, path)
     return images, labels, json.loads(attrs["class_names"])
 
 
