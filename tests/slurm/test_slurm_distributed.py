@@ -13,7 +13,7 @@ from tests.workflow.conftest import copy_workflow, edit_config
 
 pytestmark = pytest.mark.slurm
 
-TARGET = "results/contrastive/lartpc/model.pt"
+TARGET = "results/contrastive/lartpc/member_0/model.pt"
 
 
 def _two_ranks(cfg: dict) -> None:
@@ -34,14 +34,14 @@ def test_training_runs_as_two_ranks_each_with_a_gpu_on_the_gpu_partition(slurm_c
         cwd=work, capture_output=True, text=True, timeout=1500)
     elapsed = time.time() - t0
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
-    log = (work / "logs/contrastive/lartpc/train.log").read_text()
+    log = (work / "logs/contrastive/lartpc/member_0/train.log").read_text()
     assert re.search(r"launching: srun .*--ntasks=2 .*--gpus-per-task=1 .*torch\.distributed\.run", log), log[:3000]
     ranks = re.findall(r"rank (\d)/2 \(local \d\) on \S+, device \S+, SLURM job \d+ on partition (\S+), "
                        r"node \S+, CUDA_VISIBLE_DEVICES=(\S*)", log)
     assert sorted(r for r, _, _ in ranks) == ["0", "1"], log[:4000]
     assert all(partition == "gpu" and gpus for _, partition, gpus in ranks), ranks
     assert "2 ranks" in log  # rank 0's epoch lines
-    history = pd.read_csv(work / "results/contrastive/lartpc/history.csv")
+    history = pd.read_csv(work / "results/contrastive/lartpc/member_0/history.csv")
     assert history["epoch"].tolist() == [0, 1]
     assert (work / TARGET).stat().st_size > 0
     print(f"2-rank SLURM training (simulation, manifest, training) took {elapsed:.0f} s")

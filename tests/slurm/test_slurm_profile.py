@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slurm
 
 # what a user checks first after a cluster run: one result of every part of the study
 KEY_OUTPUTS = ["results/summary.csv", "results/classical/comparison_grid.png", "results/jets/validation.csv",
-               "results/jets/benchmark.csv", "results/contrastive/lartpc/model.pt",
+               "results/jets/benchmark.csv", "results/contrastive/lartpc/member_0/model.pt",
                "results/contrastive/lartpc/metrics.csv", "results/contrastive/digits/metrics.csv",
                "results/embeddings/tsne_benchmark.csv"]
 PLACEMENT = re.compile(r"SLURM job (\d+) on partition (\S+), node \S+, CUDA_VISIBLE_DEVICES=(\S*)")
@@ -45,7 +45,7 @@ def test_every_rule_of_the_whole_dag_runs_as_a_slurm_job_and_the_report_builds(s
     assert len(logs) >= len(planned) - 1
     for log in logs:
         assert PLACEMENT.search(log.read_text()), f"{log.relative_to(work)} has no SLURM placement line"
-    train = PLACEMENT.search((work / "logs/contrastive/lartpc/train.log").read_text())
+    train = PLACEMENT.search((work / "logs/contrastive/lartpc/member_0/train.log").read_text())
     assert train.group(2) == "gpu" and train.group(3) != "", "training did not get a GPU on the gpu partition"
     sim = PLACEMENT.search((work / "logs/lartpc/simulate_train_0.log").read_text())
     assert sim.group(2) == "debug" and sim.group(3) == ""

@@ -106,7 +106,7 @@ def test_one_image_set_for_both_is_embedded_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(study, "embed", fake_embed)
     cfg = study.train_config({"n_clusters": 2, "channels": [4]}, "k")
-    out = study.embed_sets(None, cfg, one, study.ShardedImages(one.manifest.path), torch.device("cpu"), 0, 0, 0)
+    out = study.embed_sets([(None, cfg)], one, study.ShardedImages(one.manifest.path), torch.device("cpu"), 0, 0, 0)
     assert len(calls) == 1
     assert np.array_equal(out["features"], out["train_features"])
     assert np.array_equal(out["labels"], out["train_labels"])

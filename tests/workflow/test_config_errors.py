@@ -42,6 +42,7 @@ CASES = [
     (("jets", "display", "event"), 99, "jets.display.event"),
     (("jets", "physics_plot", "algorithm"), "genkt", "jets.physics_plot.algorithm"),
     (("contrastive", "imagesets"), ["lartpc", "mnist"], "contrastive.imagesets"),
+    (("contrastive", "members"), {"lartcp": 3}, "contrastive.members.lartcp"),
     (("contrastive", "distributed"), {"nodes": 1, "ranks_per_node": 3}, "contrastive.train.lartpc.batch_size"),
     (("lartpc", "shard_size"), 0, "shard_size"),
 ]

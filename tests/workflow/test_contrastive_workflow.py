@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
+
+from hepclust.io import read_h5
 
 from .conftest import REPO, copy_workflow, edit_config, rerun_plan, snakemake
 
@@ -76,7 +80,41 @@ def test_how_the_images_are_read_is_not_a_rerun_trigger(finished_run, tmp_path):
     # the control: a training edit does rerun that image set's training
     jobs = rerun_plan(finished_run, tmp_path / "train", lambda c: c["contrastive"]["train"]["digits"].update(
         epochs=c["contrastive"]["train"]["digits"]["epochs"] + 1))
-    assert ("contrastive_train", "imageset=digits") in jobs and ("contrastive_train", "imageset=lartpc") not in jobs
+    assert {w for r, w in jobs if r == "contrastive_train"} == {"imageset=digits, member=0"}
+
+
+def test_an_added_ensemble_member_trains_alone_and_the_clusterer_reads_both(finished_run, tmp_path):
+    """contrastive.members: raising a set's count trains only the new member (its own seed), and re-embeds,
+    re-clusters and re-scores that set; the first member's training is kept."""
+    jobs = rerun_plan(finished_run, tmp_path / "plan", lambda c: c["contrastive"].update(members={"lartpc": 2}))
+    assert {w for r, w in jobs if r == "contrastive_train"} == {"imageset=lartpc, member=1"}
+    assert {r for r, w in jobs if "imageset=digits" in w} == set()
+    assert {("contrastive_embed", "imageset=lartpc"), ("contrastive_scan", "imageset=lartpc"),
+            ("contrastive_evaluate", "imageset=lartpc")} <= jobs
+
+    (tmp_path / "run").mkdir()
+    work = copy_workflow(tmp_path / "run")
+    subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
+                   check=True)
+    edit_config(work / "tiny.yaml", lambda c: c["contrastive"].update(members={"lartpc": 2}))
+    snakemake(work, "results/contrastive/lartpc/metrics.csv", "results/contrastive/lartpc/training.png")
+    first = torch.load(work / "results/contrastive/lartpc/member_0/model.pt", weights_only=True)
+    second = torch.load(work / "results/contrastive/lartpc/member_1/model.pt", weights_only=True)
+    assert first["config"]["seed"] == 5 and second["config"]["seed"] == 1005
+    # member 0 is the finished run's training, byte for byte
+    assert ((work / "results/contrastive/lartpc/member_0/model.pt").read_bytes()
+            == (finished_run / "results/contrastive/lartpc/member_0/model.pt").read_bytes())
+    one, _ = read_h5(finished_run / "results/contrastive/lartpc/embedding.h5", "contrastive_embedding")
+    two, attrs = read_h5(work / "results/contrastive/lartpc/embedding.h5", "contrastive_embedding")
+    assert attrs["params"]["member_seeds"] == [5, 1005]
+    width = one["latent"].shape[1]
+    assert two["latent"].shape == (one["latent"].shape[0], 2 * width)
+    # member 0's half of the side-by-side embedding is the one-member run's embedding
+    np.testing.assert_array_equal(two["latent"][:, :width], one["latent"])
+    np.testing.assert_array_equal(two["view_features"][..., :one["features"].shape[1]], one["view_features"])
+    assert not np.allclose(two["latent"][:, width:], one["latent"])
+    metrics = pd.read_csv(work / "results/contrastive/lartpc/metrics.csv")
+    assert "contrastive clustering" in set(metrics["method"])
 
 
 def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished_run, tmp_path):
@@ -84,7 +122,7 @@ def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished
     subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
                    check=True)
     edit_config(work / "tiny.yaml", lambda c: c["contrastive"].update(
-        stability={"seeds": [1, 2]}, ablation={"seeds": [1], "variants": ["none", "blocks"]}))
+        stability={"seeds": [1, 2]}, ablation={"seeds": [1], "variants": ["none", "blocks"]}, members={"lartpc": 2}))
     proc = snakemake(work, "results/contrastive/stability.csv", "results/contrastive/ablation.csv")
     # the ablation's `none` at seed 1 is the stability benchmark's seed 1: trained once, not twice
     trainings = re.findall(r"rule contrastive_retrain:", proc.stdout + proc.stderr)
@@ -93,6 +131,11 @@ def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished
     summary = pd.read_csv(work / "results/contrastive/stability.csv")
     assert set(per_seed["imageset"]) == set(IMAGESETS) and set(per_seed["seed"]) == {1, 2}
     assert (per_seed["training_sessions"] == 1).all()  # fresh trainings, none resumed from a checkpoint
+    # the LArTPC clusterer of every seed reads two trainings (their checkpoints side by side), the digits one
+    assert per_seed.groupby("imageset")["members"].unique().map(list).to_dict() == {"lartpc": [2], "digits": [1]}
+    retrained = work / "results/contrastive/retrained/lartpc"
+    assert (retrained / "none_seed_1.checkpoint.member_1.pt").exists()
+    assert not (work / "results/contrastive/retrained/digits/none_seed_1.checkpoint.member_1.pt").exists()
     ours = summary[summary["method"] == "contrastive clustering"].set_index("imageset")
     for s in IMAGESETS:
         accs = per_seed[(per_seed["imageset"] == s) & (per_seed["method"] == "contrastive clustering")]

@@ -75,7 +75,7 @@ def test_same_config_gives_identical_outputs(finished_run, second_run):
     # byte for byte, not just equal values, for the data products
     for rel in ("results/data/toy.h5", "results/jets/events/qcd_dijet_0.h5", "results/lartpc/shards/train_0.h5",
                 "results/lartpc/train_manifest.json",
-                "results/contrastive/lartpc/embedding.h5", "results/contrastive/lartpc/model.pt",
+                "results/contrastive/lartpc/embedding.h5", "results/contrastive/lartpc/member_0/model.pt",
                 "results/classical/toy/k_selection.csv", "results/classical/toy/importance.png"):
         assert (finished_run / rel).read_bytes() == (again / rel).read_bytes(), rel
 
@@ -111,7 +111,7 @@ def test_killed_training_resumes_from_its_checkpoint_and_ends_with_the_same_metr
         work = copy_workflow(tmp_path / name)
         subprocess.run(["cp", "-a", str(finished_run / "results"), str(finished_run / ".snakemake"), str(work)],
                        check=True)
-        (work / "results/contrastive/lartpc/checkpoint.pt").unlink(missing_ok=True)
+        (work / "results/contrastive/lartpc/member_0/checkpoint.pt").unlink(missing_ok=True)
         edit_config(work / "tiny.yaml", lambda c: c["contrastive"]["train"]["lartpc"].update(longer))
         return work
 
@@ -119,7 +119,7 @@ def test_killed_training_resumes_from_its_checkpoint_and_ends_with_the_same_metr
     snakemake(reference, target)
 
     work = prepared("killed")
-    ckpt = work / "results/contrastive/lartpc/checkpoint.pt"
+    ckpt = work / "results/contrastive/lartpc/member_0/checkpoint.pt"
     proc = subprocess.Popen(["snakemake", "--cores", "2", target, "--configfile", "tiny.yaml"], cwd=work,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 600
@@ -140,14 +140,14 @@ def test_killed_training_resumes_from_its_checkpoint_and_ends_with_the_same_metr
     assert proc.returncode == 0, output[-5000:]
     assert "Trying to restart job" in output or "retry" in output.lower()
 
-    log = (work / "logs/contrastive/lartpc/train.log").read_text()
+    log = (work / "logs/contrastive/lartpc/member_0/train.log").read_text()
     m = re.search(r"resuming from \S+ after epoch (\d+)", log)
     assert m and int(m.group(1)) >= killed_after
-    history = pd.read_csv(work / "results/contrastive/lartpc/history.csv")
+    history = pd.read_csv(work / "results/contrastive/lartpc/member_0/history.csv")
     assert history["epoch"].tolist() == list(range(longer["epochs"]))
     resumed_at = int(m.group(1)) + 1  # the history says which epochs came after the resume
     assert (history["session"] > 0).tolist() == [e >= resumed_at for e in range(longer["epochs"])]
     pd.testing.assert_frame_equal(pd.read_csv(work / target), pd.read_csv(reference / target))
-    a = torch.load(work / "results/contrastive/lartpc/model.pt", weights_only=True)["model"]
-    b = torch.load(reference / "results/contrastive/lartpc/model.pt", weights_only=True)["model"]
+    a = torch.load(work / "results/contrastive/lartpc/member_0/model.pt", weights_only=True)["model"]
+    b = torch.load(reference / "results/contrastive/lartpc/member_0/model.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)

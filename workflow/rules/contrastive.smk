@@ -1,8 +1,11 @@
 # SimCLR + Contrastive Clustering: train (GPUs on a cluster), embed held-out images, score against truth.
 # Image sets are data: contrastive.sources names each set's train/test manifests (config/README.md).
+from hepclust.contrastive.ensemble import member_params
 from hepclust.contrastive.rules import (
     ablation_inputs,
     contrastive_targets,
+    member_files,
+    members,
     train_resources,
 )
 
@@ -28,18 +31,21 @@ if workflow.is_main_process:
 
 wildcard_constraints:
     imageset="|".join(IMAGESETS) or "NONE",
+    member=r"\d+",
 
 
+# One training per ensemble member (contrastive.members; 1 by default), each with its own seed
+# (hepclust.contrastive.ensemble.member_seed): independent jobs, in parallel where there are GPUs for them.
 rule contrastive_train:
     input:
         lambda w: SOURCES[w.imageset]["train"],
     output:
-        model="results/contrastive/{imageset}/model.pt",
-        history="results/contrastive/{imageset}/history.csv",
+        model="results/contrastive/{imageset}/member_{member}/model.pt",
+        history="results/contrastive/{imageset}/member_{member}/history.csv",
     log:
-        "logs/contrastive/{imageset}/train.log",
+        "logs/contrastive/{imageset}/member_{member}/train.log",
     benchmark:
-        "benchmarks/contrastive/{imageset}/train.tsv"
+        "benchmarks/contrastive/{imageset}/member_{member}/train.tsv"
     # the longest chain of the workflow: start it as soon as its images exist
     priority: 10
     retries: 3
@@ -50,18 +56,20 @@ rule contrastive_train:
         **train_resources(DISTRIBUTED),
         **LOADER,
     params:
-        train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
+        train=lambda w: canonical(
+            member_params(CONTRASTIVE["train"][w.imageset], int(w.member))
+        ),
         device=CONTRASTIVE["device"],
         distributed=canonical(DISTRIBUTED),
         # not an output: Snakemake would delete it when the job fails, and it is what a restart resumes from
-        checkpoint=lambda w: f"results/contrastive/{w.imageset}/checkpoint.pt",
+        checkpoint=lambda w: f"results/contrastive/{w.imageset}/member_{w.member}/checkpoint.pt",
     script:
         "../../scripts/contrastive_train.py"
 
 
 rule contrastive_embed:
     input:
-        model="results/contrastive/{imageset}/model.pt",
+        models=lambda w: member_files(CONTRASTIVE, w.imageset, "model.pt"),
         train_images=lambda w: SOURCES[w.imageset]["train"],
         images=lambda w: SOURCES[w.imageset]["test"],
     output:
@@ -230,7 +238,7 @@ rule contrastive_embedding_plot:
 
 rule contrastive_training_plot:
     input:
-        "results/contrastive/{imageset}/history.csv",
+        histories=lambda w: member_files(CONTRASTIVE, w.imageset, "history.csv"),
     output:
         report(
             "results/contrastive/{imageset}/training.png",
@@ -289,7 +297,7 @@ rule contrastive_retrain:
         **LOADER,
         gpu=1,
         mem_mb=16000,
-        runtime=720,
+        runtime=lambda w: 720 * members(CONTRASTIVE, w.imageset),  # members train one after the other
     params:
         train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
         scan=canonical(CONTRASTIVE["scan"]),
@@ -297,6 +305,7 @@ rule contrastive_retrain:
         device=CONTRASTIVE["device"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
         folds=CONTRASTIVE["reference"]["folds"],
+        members=lambda w: members(CONTRASTIVE, w.imageset),
         checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}.checkpoint.pt",
     script:
         "../../scripts/contrastive_retrain.py"

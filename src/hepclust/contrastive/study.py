@@ -19,7 +19,7 @@ from torch.distributed import destroy_process_group
 
 from hepclust import embed as embedding
 from hepclust import metrics
-from hepclust.contrastive import ablation, baselines, references
+from hepclust.contrastive import ablation, baselines, ensemble, references
 from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
@@ -69,6 +69,10 @@ def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
 def check_config(contrastive: Mapping[str, Any]) -> None:
     """What JSON Schema cannot check in the ``contrastive`` config: cross-references and divisibility."""
     world = int(contrastive["distributed"]["nodes"]) * int(contrastive["distributed"]["ranks_per_node"])
+    for s in contrastive.get("members", {}):  # a misspelt set would silently keep one member
+        if s not in contrastive["train"]:
+            raise ConfigError(f"contrastive.members.{s}",
+                              f"'{s}' is not an image set of contrastive.train {sorted(contrastive['train'])}")
     for s in contrastive["imagesets"]:
         for section in ("sources", "train"):
             if s not in contrastive[section]:
@@ -136,15 +140,22 @@ def train_rank(args: Mapping[str, Any]) -> None:
         destroy_process_group()
 
 
-def embed_sets(model: torch.nn.Module, cfg: TrainConfig, train_set: ShardedImages, test_set: ShardedImages,
-               dev: torch.device, workers: int, views: int, seed: int) -> dict[str, np.ndarray]:
+def embed_sets(models: Sequence[tuple[torch.nn.Module, TrainConfig]], train_set: ShardedImages,
+               test_set: ShardedImages, dev: torch.device, workers: int, views: int, seed: int) -> dict[str, np.ndarray]:
     """Everything the later stages read: the held-out images' features, latent, cluster head, ``views`` augmented
     views and labels, and the training images' features, latent, ``views`` augmented views and labels (the
-    latter for the probe only)."""
-    tr = embed(model, train_set, dev, workers=workers, views=views, augment_cfg=cfg.augment, seed=seed)
+    latter for the probe only).
+
+    ``models``: the ensemble's members, each (model, its config); their features, latents and views side by side
+    (:func:`~hepclust.contrastive.ensemble.concatenate`), the views drawn alike for every member."""
+
+    def embed_all(images: ShardedImages) -> dict[str, np.ndarray]:
+        return ensemble.concatenate([embed(m, images, dev, workers=workers, views=views, augment_cfg=c.augment,
+                                           seed=seed) for m, c in models])
+
+    tr = embed_all(train_set)
     # one set for both (the digits): the same images, views and seeds would give the same arrays a second time
-    te = tr if same_image_set(train_set, test_set) else embed(model, test_set, dev, workers=workers, views=views,
-                                                              augment_cfg=cfg.augment, seed=seed)
+    te = tr if same_image_set(train_set, test_set) else embed_all(test_set)
     return {**te, "cluster": te["probabilities"].argmax(1), "labels": test_set.labels(),
             **{f"train_{k}": v for k, v in tr.items() if k != "probabilities"}, "train_labels": train_set.labels()}
 
@@ -155,16 +166,18 @@ def same_image_set(a: ShardedImages | str, b: ShardedImages | str) -> bool:
     return os.path.realpath(paths[0]) == os.path.realpath(paths[1])
 
 
-def run_embedding(model_path: str, train_manifest: str, test_manifest: str, out: str, device: str, threads: int,
-                  workers: int, views: int, seed: int, cache_mb: int = 0) -> None:
+def run_embedding(model_paths: Sequence[str], train_manifest: str, test_manifest: str, out: str, device: str,
+                  threads: int, workers: int, views: int, seed: int, cache_mb: int = 0) -> None:
+    """Rule contrastive_embed: every ensemble member (``model_paths``, member 0 first) on the held-out and the
+    training images, side by side."""
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
-    model, cfg = load_model(model_path, dev)
+    models = [load_model(p, dev) for p in model_paths]
     test_set = _streamed_images(test_manifest, cache_mb)
-    data = embed_sets(model, cfg, _streamed_images(train_manifest, cache_mb), test_set, dev, workers, views, seed)
+    data = embed_sets(models, _streamed_images(train_manifest, cache_mb), test_set, dev, workers, views, seed)
     write_h5(out, EMBEDDING_KIND, data,
-             {"model": model_path, "train_images": train_manifest, "images": test_manifest, "views": views,
-              "seed": seed, "config": cfg.as_dict()},
+             {"models": list(model_paths), "train_images": train_manifest, "images": test_manifest, "views": views,
+              "seed": seed, "config": models[0][1].as_dict(), "member_seeds": [c.seed for _, c in models]},
              {"class_names": list(test_set.manifest.class_names)})
 
 
@@ -437,21 +450,30 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, baseline
 def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: str, checkpoint: str,
                   train_params: Mapping[str, Any], scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
                   seed: int, device: str, threads: int, workers: int, extra_baselines: bool, folds: int,
-                  augmentation_off: str = ablation.NONE, cache_mb: int = 0) -> None:
+                  augmentation_off: str = ablation.NONE, cache_mb: int = 0, members: int = 1) -> None:
     """One seed of the stability benchmark: train with ``seed`` (everything else as configured), embed, SCAN,
     and score the clusterer, the label-free head choice against the best head, and the baselines.
 
     ``augmentation_off``: a variant of the augmentation ablation, that augmentation switched off.  Only the
     configured run (``none``) scores the pixel baselines: they do not depend on the augmentation.
-    ``cache_mb``: MiB per loader process for whole decoded shards (:class:`ShardedImages`)."""
+    ``cache_mb``: MiB per loader process for whole decoded shards (:class:`ShardedImages`).
+    ``members``: trainings of the ensemble (seeds :func:`~hepclust.contrastive.ensemble.member_seed` of
+    ``seed``), one after the other in this job; member m > 0 checkpoints beside ``checkpoint``."""
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
     key = f"contrastive.train.{imageset}"
-    cfg = train_config({**ablation.train_params_without(train_params, augmentation_off), "seed": seed}, key)
+    params = {**ablation.train_params_without(train_params, augmentation_off), "seed": seed}
     train_set, test_set = _streamed_images(train_manifest, cache_mb), _streamed_images(test_manifest, cache_mb)
-    _check_batch(cfg, key, len(train_set), train_manifest, 1)
-    model, history = train(train_set, cfg, checkpoint, dev, workers=workers)
-    emb = embed_sets(model, cfg, train_set, test_set, dev, workers, int(scan_params["views"]), seed)
+    models, sessions = [], 0
+    for m in range(members):
+        cfg = train_config(ensemble.member_params(params, m), key)
+        _check_batch(cfg, key, len(train_set), train_manifest, 1)
+        log.info("ensemble member %d of %d: training seed %d", m, members, cfg.seed)
+        model, history = train(train_set, cfg, member_checkpoint(checkpoint, m), dev, workers=workers)
+        models.append((model, cfg))
+        sessions = max(sessions, int(max(r["session"] for r in history)) + 1)
+    cfg = models[0][1]
+    emb = embed_sets(models, train_set, test_set, dev, workers, int(scan_params["views"]), seed)
     scan, attrs = scan_stage(emb, {**scan_params, "seed": seed})
     images, y, _ = read_image_set(test_manifest)
     heads = head_table(scan, attrs, y)
@@ -463,11 +485,21 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     rows.append(probe_row(emb, y, folds, seed))
     table = pd.DataFrame(rows)
     table.insert(0, "augmentation_off", augmentation_off)
-    # 1: trained in one go; more: resumed from its checkpoint (pre-empted, or a checkpoint left at its path)
-    table.insert(1, "training_sessions", int(max(r["session"] for r in history)) + 1)
+    # 1: trained in one go; more: resumed from its checkpoint (pre-empted, or a checkpoint left at its path);
+    # the most of any member
+    table.insert(1, "training_sessions", sessions)
+    table.insert(1, "members", members)
     table.insert(0, "seed", seed)
     table.insert(0, "imageset", imageset)
     write_csv(out, table)
+
+
+def member_checkpoint(checkpoint: str, member: int) -> str:
+    """Where ensemble member ``member`` of a retrained run checkpoints: member 0 at ``checkpoint``."""
+    if member == 0:
+        return checkpoint
+    stem, ext = os.path.splitext(checkpoint)
+    return f"{stem}.member_{member}{ext}"
 
 
 def stability_summary(per_seed: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:

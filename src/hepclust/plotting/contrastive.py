@@ -82,12 +82,17 @@ def embedding_scatter(coords: dict[str, np.ndarray], labels: np.ndarray, cluster
 
 
 def training_curves(history: pd.DataFrame) -> Figure:
-    """Instance loss, cluster loss, entropy term and cluster-size entropy per epoch."""
+    """Instance loss, cluster loss, entropy term and cluster-size entropy per epoch; one line per ensemble
+    member where ``history`` has a ``member`` column."""
     fig, axes = plt.subplots(1, 4, figsize=(15, 3))
     units = {"instance_loss": "[nats]", "cluster_loss": "[nats]", "entropy_term": "[nats]",
              "cluster_size_entropy": "[fraction of ln K]"}
+    members = history.groupby("member") if "member" in history else [(0, history)]
     for ax, (col, unit) in zip(axes, units.items()):
-        ax.plot(history["epoch"], history[col], "o-", ms=3)
+        for m, h in members:
+            ax.plot(h["epoch"], h[col], "o-", ms=3, label=f"member {m}")
+        if len(members) > 1:
+            ax.legend(fontsize=7)
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{col.replace('_', ' ')} {unit}")
         ax.set_title(col.replace("_", " "), fontsize=10)
