@@ -4,7 +4,6 @@ from hepclust.contrastive.ensemble import member_params
 from hepclust.contrastive.rules import (
     ablation_inputs,
     contrastive_targets,
-    member_files,
     members,
     train_resources,
 )
@@ -69,7 +68,11 @@ rule contrastive_train:
 
 rule contrastive_embed:
     input:
-        models=lambda w: member_files(CONTRASTIVE, w.imageset, "model.pt"),
+        models=lambda w: expand(
+            rules.contrastive_train.output.model,
+            imageset=w.imageset,
+            member=range(members(CONTRASTIVE, w.imageset)),
+        ),
         train_images=lambda w: SOURCES[w.imageset]["train"],
         images=lambda w: SOURCES[w.imageset]["test"],
     output:
@@ -238,7 +241,11 @@ rule contrastive_embedding_plot:
 
 rule contrastive_training_plot:
     input:
-        histories=lambda w: member_files(CONTRASTIVE, w.imageset, "history.csv"),
+        histories=lambda w: expand(
+            rules.contrastive_train.output.history,
+            imageset=w.imageset,
+            member=range(members(CONTRASTIVE, w.imageset)),
+        ),
     output:
         report(
             "results/contrastive/{imageset}/training.png",

@@ -34,11 +34,6 @@ def members(contrastive: Mapping[str, Any], imageset: str) -> int:
     return int(contrastive.get("members", {}).get(imageset, 1))
 
 
-def member_files(contrastive: Mapping[str, Any], imageset: str, name: str) -> list[str]:
-    """``name`` (model.pt, history.csv) of every ensemble member of ``imageset``, member 0 first."""
-    return [f"results/contrastive/{imageset}/member_{m}/{name}" for m in range(members(contrastive, imageset))]
-
-
 def contrastive_targets(imagesets: list[str]) -> list[str]:
     """Final outputs of the contrastive study for rule all."""
     return [f"results/contrastive/{s}/{f}" for s in imagesets
