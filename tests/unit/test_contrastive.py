@@ -96,6 +96,41 @@ def test_augment_without_geometry_only_scales_charge_within_two_percent(track_im
     assert x[~nz].abs().max() < 1e-4  # identity resampling creates no charge (up to float rounding)
 
 
+def _shifted_views(q: torch.Tensor, padding: str, n: int = 64) -> torch.Tensor:
+    """``n`` views of each image with translation (up to 20 %) as the only transform, charge > 0 as a mask."""
+    cfg = AugmentConfig(flip_x=False, flip_y=False, rotation_deg=0, shear=0, scale=0, translate=0.2,
+                        grid_distortion=0, large_blocks=(0, 0), small_blocks=(0, 0), charge_scale=0, log_scale=0,
+                        padding=padding)
+    return augment(q.repeat(n, 1, 1, 1), cfg, torch.Generator().manual_seed(4))[:, 0] > 0.05
+
+
+def test_reflection_padding_keeps_where_a_track_ends_zeros_padding_moves_it():
+    """A track that crosses the image (edge to edge) must still touch both edges in every shifted view, and a
+    track that stops inside must still touch its one edge and stop inside: the class is whether a track ends."""
+    q = torch.zeros(2, 1, 64, 128)
+    q[0, 0, 30:33, :] = 40.0  # through-going: columns 0-127
+    q[1, 0, 30:33, :60] = 40.0  # stopping: enters at the left edge, ends at column 59
+    for padding in ("reflection", "zeros"):
+        cols = _shifted_views(q, padding).any(dim=1)  # (views, columns): which columns hold charge
+        through, stopping = cols[0::2], cols[1::2]
+        kept = (through[:, 0] & through[:, -1] & stopping[:, 0] & ~stopping[:, -40:].any(dim=1)).float().mean()
+        if padding == "reflection":
+            assert kept == 1.0  # every view of both tracks keeps its topology
+            assert through.all()  # and the through-going track shows no gap anywhere
+        else:
+            # the empty-detector crop: most shifted views cut the through-going track short of an edge or pull
+            # the stopping track off its entry edge, so "ends inside" no longer tells the classes apart
+            assert kept < 0.2
+
+
+def test_an_unknown_padding_is_a_config_error_naming_the_key():
+    from hepclust.contrastive.study import train_config
+    from hepclust.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"contrastive\.train\.lartpc\.augment.*padding.*'wrap'"):
+        train_config({"augment": {"padding": "wrap"}}, "contrastive.train.lartpc")
+
+
 def test_block_dropout_removes_a_fraction_of_the_charge_but_not_all(track_images):
     cfg = AugmentConfig(flip_x=False, flip_y=False, rotation_deg=0, shear=0, scale=0, translate=0,
                         grid_distortion=0, large_blocks=(50, 50), small_blocks=(2000, 2000), charge_scale=0,

@@ -10,7 +10,7 @@ import pytest
 import torch
 import yaml
 
-from hepclust.contrastive.ablation import NONE, SWITCH_OFF, summarise, train_params_without
+from hepclust.contrastive.ablation import NONE, SWITCH_OFF, changes_anything, summarise, train_params_without
 from hepclust.contrastive.augment import AugmentConfig, augment, log_charge
 from hepclust.contrastive.study import train_config
 
@@ -29,13 +29,24 @@ def test_all_variants_switched_off_together_leave_only_the_log_charge():
 
 @pytest.mark.parametrize("variant", sorted(set(SWITCH_OFF) - {NONE}))
 def test_each_variant_changes_its_own_fields_and_keeps_the_rest(variant):
-    configured = {"n_clusters": 3, "epochs": 2, "augment": {"rotation_deg": 20.0, "translate": 0.05}}
+    configured = {"n_clusters": 3, "epochs": 2,
+                  "augment": {"rotation_deg": 20.0, "translate": 0.05, "padding": "reflection"}}
     got = train_config(train_params_without(configured, variant), "k").augment
     full = train_config(configured, "k").augment
     changed = {f for f in AugmentConfig.__dataclass_fields__ if getattr(got, f) != getattr(full, f)}
     assert changed == {f for f, v in SWITCH_OFF[variant].items() if getattr(full, f) != (tuple(v) if isinstance(v, list) else v)}
     assert changed, f"{variant} switches nothing off in this config"
-    assert configured["augment"] == {"rotation_deg": 20.0, "translate": 0.05}  # the caller's mapping is untouched
+    # the caller's mapping is untouched
+    assert configured["augment"] == {"rotation_deg": 20.0, "translate": 0.05, "padding": "reflection"}
+
+
+def test_a_variant_whose_augmentation_is_already_off_is_skipped_unset_fields_read_as_their_defaults():
+    digits = {"augment": {"flip_x": False, "flip_y": False}}  # no mirrors; padding unset: zeros by default
+    lartpc = {"augment": {"translate": 0.2, "padding": "reflection"}}
+    assert not changes_anything(digits, "mirrors") and not changes_anything(digits, "reflection")
+    assert changes_anything(digits, "rotation") and changes_anything(digits, NONE)
+    assert changes_anything(lartpc, "reflection") and changes_anything(lartpc, "mirrors")
+    assert not changes_anything({"augment": {"padding": "zeros"}}, "reflection")
 
 
 def test_unknown_variant_is_refused():

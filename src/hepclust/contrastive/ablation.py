@@ -28,7 +28,10 @@ SWITCH_OFF: dict[str, dict[str, Any]] = {
     "grid_distortion": {"grid_distortion": 0.0},
     "blocks": {"large_blocks": [0, 0], "small_blocks": [0, 0]},
     "charge_scale": {"charge_scale": 0.0, "log_scale": 0.0},
+    "reflection": {"padding": "zeros"},  # shifted views show empty margins again
 }
+# fields whose AugmentConfig default is already the switched-off value (every other default is on)
+OFF_BY_DEFAULT: dict[str, Any] = {"padding": "zeros"}
 
 
 def train_params_without(train_params: Mapping[str, Any], variant: str) -> dict[str, Any]:
@@ -40,10 +43,16 @@ def train_params_without(train_params: Mapping[str, Any], variant: str) -> dict[
 
 def changes_anything(train_params: Mapping[str, Any], variant: str) -> bool:
     """False where the image set's configured augmentation already has ``variant`` off (the digits have no
-    mirrors): that run would repeat ``none``.  Unset fields take AugmentConfig's defaults, which are all on."""
+    mirrors, no reflection padding): that run would repeat ``none``.  Unset fields take AugmentConfig's
+    defaults, which are on except those of :data:`OFF_BY_DEFAULT`."""
     configured = train_params.get("augment", {})
-    return variant == NONE or any(k not in configured or list_of(configured[k]) != list_of(v)
-                                  for k, v in SWITCH_OFF[variant].items())
+
+    def differs(k: str, off: Any) -> bool:
+        if k in configured:
+            return list_of(configured[k]) != list_of(off)
+        return k not in OFF_BY_DEFAULT or OFF_BY_DEFAULT[k] != off
+
+    return variant == NONE or any(differs(k, v) for k, v in SWITCH_OFF[variant].items())
 
 
 def list_of(value: Any) -> Any:

@@ -53,12 +53,12 @@ def _streamed_images(manifest: str, cache_mb: int) -> ShardedImages:
 
 
 def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
-    """Config mapping -> TrainConfig; unknown augmentation keys are a config error naming the key."""
+    """Config mapping -> TrainConfig; unknown augmentation keys or values are a config error naming the key."""
     p = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     aug = p.pop("augment", {})
     try:
         aug_cfg = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in aug.items()})
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"{key}.augment", str(exc)) from exc
     try:
         return TrainConfig(**p, augment=aug_cfg)
