@@ -306,6 +306,22 @@ def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
     assert [r["epoch"] for r in hist] == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_a_checkpoint_written_before_the_padding_field_existed_resumes(tmp_path):
+    """Its config has no ``augment.padding``: read as the default (zeros), what it was trained with."""
+    images = write_set(tmp_path, _toy_images(64, 2), 64)
+    train(images, SMALL, tmp_path / "c.pt", torch.device("cpu"), stop_after_epoch=0)
+    state = load_checkpoint(tmp_path / "c.pt")
+    del state["config"]["augment"]["padding"]
+    torch.save(state, tmp_path / "c.pt")
+    _, hist = train(images, SMALL, tmp_path / "c.pt", torch.device("cpu"))
+    assert [r["epoch"] for r in hist] == [0.0, 1.0, 2.0, 3.0] and [r["session"] for r in hist] == [0, 1, 1, 1]
+    # and one made with reflection padding is another config: not resumed
+    reflected = dataclasses.replace(SMALL, augment=dataclasses.replace(SMALL.augment, padding="reflection"))
+    assert TrainConfig.from_dict(reflected.as_dict()) == reflected != SMALL
+    _, hist = train(images, reflected, tmp_path / "c.pt", torch.device("cpu"))
+    assert [r["session"] for r in hist] == [0, 0, 0, 0]
+
+
 def test_embed_returns_features_latent_probabilities_and_views_per_image_in_order(tmp_path):
     m = ContrastiveClusterer(3, 8).eval()
     images = _toy_images(10, 3)

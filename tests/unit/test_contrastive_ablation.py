@@ -10,7 +10,8 @@ import pytest
 import torch
 import yaml
 
-from hepclust.contrastive.ablation import NONE, SWITCH_OFF, changes_anything, summarise, train_params_without
+from hepclust.contrastive.ablation import (NONE, OFF_BY_DEFAULT, SWITCH_OFF, changes_anything, summarise,
+                                          train_params_without)
 from hepclust.contrastive.augment import AugmentConfig, augment, log_charge
 from hepclust.contrastive.study import train_config
 
@@ -47,6 +48,17 @@ def test_a_variant_whose_augmentation_is_already_off_is_skipped_unset_fields_rea
     assert changes_anything(digits, "rotation") and changes_anything(digits, NONE)
     assert changes_anything(lartpc, "reflection") and changes_anything(lartpc, "mirrors")
     assert not changes_anything({"augment": {"padding": "zeros"}}, "reflection")
+
+
+def test_the_defaults_the_ablation_assumes_are_augment_configs_own():
+    """ablation.py spells AugmentConfig's off-by-default fields out (it must not import torch at parse time)."""
+    for field, value in OFF_BY_DEFAULT.items():
+        assert getattr(AugmentConfig(), field) == value, field
+    # every other field a variant switches off is on by default
+    for variant, fields in SWITCH_OFF.items():
+        for field, off in fields.items():
+            if field not in OFF_BY_DEFAULT:
+                assert getattr(AugmentConfig(), field) != (tuple(off) if isinstance(off, list) else off), (variant, field)
 
 
 def test_unknown_variant_is_refused():

@@ -89,6 +89,16 @@ def _torch_save(path: str | os.PathLike[str], obj: dict[str, Any]) -> None:
         tmp.write_bytes(buffer.getvalue())
 
 
+def _same_config(saved: dict[str, Any], cfg: TrainConfig) -> bool:
+    """Whether a checkpoint's config is ``cfg``, compared as configs rather than dicts: a checkpoint written
+    before a field existed (e.g. ``augment.padding``) reads that field as its default, which is what it was
+    trained with, and so resumes.  A config this code cannot build (a field since removed) does not match."""
+    try:
+        return TrainConfig.from_dict(saved) == cfg
+    except (TypeError, ValueError):
+        return False
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
@@ -132,7 +142,7 @@ def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, chec
     start = 0
     if ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
-        if state["config"] == cfg.as_dict():
+        if _same_config(state["config"], cfg):
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             scaler.load_state_dict(state["scaler"])
