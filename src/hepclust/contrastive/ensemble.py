@@ -1,9 +1,10 @@
 """An ensemble of independently trained encoders, clustered as one representation.
 
 Why: one training's partition is decided by its seed (LArTPC, k-means on the latent of tuning seeds 5-8:
-0.692-0.760 with empty-margin views, 0.735-0.798 with reflection padding), while the latents of several trainings set side by side average that seed noise out before the
-clustering (four such trainings: 0.778).  Each member is a plain training with its own seed, so the members
-are independent jobs that a scheduler runs in parallel (one GPU each on a cluster); nothing here trains.
+0.692-0.760 with empty-margin views, 0.735-0.798 with reflection padding), while the latents of several trainings
+set side by side average that seed noise out before the clustering (four empty-margin trainings: 0.778).  Each
+member is a plain training with its own seed, so the members are independent jobs that a scheduler runs in
+parallel (one GPU each on a cluster); nothing here trains.
 """
 
 from __future__ import annotations

@@ -141,7 +141,8 @@ def train_rank(args: Mapping[str, Any]) -> None:
 
 
 def embed_sets(models: Sequence[tuple[torch.nn.Module, TrainConfig]], train_set: ShardedImages,
-               test_set: ShardedImages, dev: torch.device, workers: int, views: int, seed: int) -> dict[str, np.ndarray]:
+               test_set: ShardedImages, dev: torch.device, workers: int, views: int, seed: int
+               ) -> dict[str, np.ndarray]:
     """Everything the later stages read: the held-out images' features, latent, cluster head, ``views`` augmented
     views and labels, and the training images' features, latent, ``views`` augmented views and labels (the
     latter for the probe only).
