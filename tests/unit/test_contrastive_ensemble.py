@@ -27,6 +27,21 @@ def test_member_zero_is_the_configured_training_and_every_member_has_its_own_see
         ensemble.member_params({"epochs": 3}, 1)
 
 
+def test_a_retrained_members_training_is_the_configured_one_with_the_runs_seed_and_the_variants_change():
+    """What contrastive_retrain_member trains: the configured set (its own seed replaced by the benchmark's),
+    the ablation variant's augmentation off, and member m's seed derived as in the default ensemble."""
+    from hepclust.contrastive.rules import retrain_params
+
+    configured = {"epochs": 3, "seed": 5, "augment": {"translate": 0.2, "padding": "reflection"}}
+    assert retrain_params(configured, "none", 21, 0) == {**configured, "seed": 21}
+    assert retrain_params(configured, "none", 21, 2)["seed"] == 2021
+    off = retrain_params(configured, "reflection", 22, 1)
+    assert off == {"epochs": 3, "seed": 1022, "augment": {"translate": 0.2, "padding": "zeros"}}
+    assert configured["augment"]["padding"] == "reflection"  # the config itself is not edited
+    with pytest.raises(ValueError, match="unknown ablation variant"):
+        retrain_params(configured, "sharpen", 21, 0)
+
+
 def test_side_by_side_distances_are_the_sum_of_the_members_squared_distances():
     """What the concatenation is for: a k-means or neighbour distance on it weighs every member's latent
     alike, whatever basis or cluster order each training ended in."""

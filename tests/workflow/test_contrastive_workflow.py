@@ -124,18 +124,28 @@ def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished
     edit_config(work / "tiny.yaml", lambda c: c["contrastive"].update(
         stability={"seeds": [1, 2]}, ablation={"seeds": [1], "variants": ["none", "blocks"]}, members={"lartpc": 2}))
     proc = snakemake(work, "results/contrastive/stability.csv", "results/contrastive/ablation.csv")
-    # the ablation's `none` at seed 1 is the stability benchmark's seed 1: trained once, not twice
-    trainings = re.findall(r"rule contrastive_retrain:", proc.stdout + proc.stderr)
-    assert len(trainings) == len(IMAGESETS) * 3, proc.stdout[-3000:]
+    log = proc.stdout + proc.stderr
+    # the ablation's `none` at seed 1 is the stability benchmark's seed 1: scored once, not twice; and every
+    # member of a run is its own training job (LArTPC 2 members, the digits 1, in each of the 3 runs)
+    assert len(re.findall(r"rule contrastive_retrain:", log)) == len(IMAGESETS) * 3, proc.stdout[-3000:]
+    assert len(re.findall(r"rule contrastive_retrain_member:", log)) == 3 * (2 + 1), proc.stdout[-3000:]
     per_seed = pd.read_csv(work / "results/contrastive/stability_per_seed.csv")
     summary = pd.read_csv(work / "results/contrastive/stability.csv")
     assert set(per_seed["imageset"]) == set(IMAGESETS) and set(per_seed["seed"]) == {1, 2}
     assert (per_seed["training_sessions"] == 1).all()  # fresh trainings, none resumed from a checkpoint
     # the LArTPC clusterer of every seed reads two trainings (their checkpoints side by side), the digits one
     assert per_seed.groupby("imageset")["members"].unique().map(list).to_dict() == {"lartpc": [2], "digits": [1]}
-    retrained = work / "results/contrastive/retrained/lartpc"
-    assert (retrained / "none_seed_1.checkpoint.member_1.pt").exists()
-    assert not (work / "results/contrastive/retrained/digits/none_seed_1.checkpoint.member_1.pt").exists()
+    retrained = work / "results/contrastive/retrained"
+    assert (retrained / "lartpc/none_seed_1/member_1/checkpoint.pt").exists()
+    assert not (retrained / "digits/none_seed_1/member_1").exists()
+    # a member is the configured training with the run's seed (member 0) or its member seed, the variant's
+    # augmentation off; blocks off is the only change the ablation made
+    configs = {(v, m): torch.load(retrained / f"lartpc/{v}_seed_1/member_{m}/model.pt", weights_only=True)["config"]
+             for v in ("none", "blocks") for m in (0, 1)}
+    assert {k: c["seed"] for k, c in configs.items()} == {("none", 0): 1, ("none", 1): 1001, ("blocks", 0): 1,
+                                                       ("blocks", 1): 1001}
+    assert configs[("blocks", 0)]["augment"] == {**configs[("none", 0)]["augment"], "large_blocks": [0, 0],
+                                               "small_blocks": [0, 0]}
     ours = summary[summary["method"] == "contrastive clustering"].set_index("imageset")
     for s in IMAGESETS:
         accs = per_seed[(per_seed["imageset"] == s) & (per_seed["method"] == "contrastive clustering")]

@@ -5,6 +5,7 @@ from hepclust.contrastive.rules import (
     ablation_inputs,
     contrastive_targets,
     members,
+    retrain_params,
     train_resources,
 )
 
@@ -280,11 +281,58 @@ rule contrastive_streaming_benchmark:
         "../../scripts/contrastive_streaming_benchmark.py"
 
 
-rule contrastive_retrain:
-    """The whole clusterer retrained and scored on one seed, with one augmentation switched off (variant
-    `none`: as configured, with the baselines). Shared by the stability benchmark and the augmentation
-    ablation; the model is not kept."""
+rule contrastive_retrain_member:
+    """One training of a retrained run (a seed of the stability benchmark, a variant of the augmentation
+    ablation), run as contrastive_train runs the default one: a job per ensemble member, on 1 or N ranks,
+    resuming from its checkpoint."""
     input:
+        lambda w: SOURCES[w.imageset]["train"],
+    output:
+        model="results/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/model.pt",
+        history="results/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/history.csv",
+    log:
+        "logs/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/train.log",
+    benchmark:
+        "benchmarks/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/train.tsv"
+    wildcard_constraints:
+        variant="[a-z_]+",
+        seed=r"\d+",
+    retries: 3
+    conda:
+        "../../envs/contrastive.yaml"
+    threads: DISTRIBUTED["cpus_per_rank"]
+    resources:
+        **train_resources(DISTRIBUTED),
+        **LOADER,
+    params:
+        train=lambda w: canonical(
+            retrain_params(
+                CONTRASTIVE["train"][w.imageset], w.variant, int(w.seed), int(w.member)
+            )
+        ),
+        device=CONTRASTIVE["device"],
+        distributed=canonical(DISTRIBUTED),
+        # not an output (see contrastive_train): what a restarted job resumes from
+        checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}/member_{w.member}/checkpoint.pt",
+    script:
+        "../../scripts/contrastive_train.py"
+
+
+rule contrastive_retrain:
+    """A retrained run scored: its members (contrastive_retrain_member) embedded, SCAN, the clusterer, the
+    ceilings and (variant `none`) the baselines. Shared by the stability benchmark and the augmentation
+    ablation."""
+    input:
+        models=lambda w: expand(
+            rules.contrastive_retrain_member.output.model,
+            member=range(members(CONTRASTIVE, w.imageset)),
+            allow_missing=True,
+        ),
+        histories=lambda w: expand(
+            rules.contrastive_retrain_member.output.history,
+            member=range(members(CONTRASTIVE, w.imageset)),
+            allow_missing=True,
+        ),
         train_images=lambda w: SOURCES[w.imageset]["train"],
         images=lambda w: SOURCES[w.imageset]["test"],
     output:
@@ -296,24 +344,19 @@ rule contrastive_retrain:
     wildcard_constraints:
         variant="[a-z_]+",
         seed=r"\d+",
-    retries: 3
     conda:
         "../../envs/contrastive.yaml"
-    threads: DISTRIBUTED["cpus_per_rank"]
+    threads: 2
     resources:
         **LOADER,
-        gpu=1,
         mem_mb=16000,
-        runtime=lambda w: 720 * members(CONTRASTIVE, w.imageset),  # members train one after the other
+        runtime=60,
     params:
-        train=lambda w: canonical(CONTRASTIVE["train"][w.imageset]),
         scan=canonical(CONTRASTIVE["scan"]),
         baseline=canonical(CONTRASTIVE["baseline"]),
         device=CONTRASTIVE["device"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],
         folds=CONTRASTIVE["reference"]["folds"],
-        members=lambda w: members(CONTRASTIVE, w.imageset),
-        checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}.checkpoint.pt",
     script:
         "../../scripts/contrastive_retrain.py"
 

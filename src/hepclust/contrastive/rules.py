@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hepclust.contrastive.ablation import changes_anything
+from hepclust.contrastive.ablation import changes_anything, train_params_without
+from hepclust.contrastive.ensemble import member_params
 
 
 def train_resources(distributed: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,3 +48,10 @@ def ablation_inputs(contrastive: Mapping[str, Any]) -> list[str]:
     return [f"results/contrastive/retrained/{s}/{v}_seed_{seed}.csv" for s in contrastive["imagesets"]
             for v in ablation["variants"] if changes_anything(contrastive["train"][s], v)
             for seed in ablation["seeds"]]
+
+
+def retrain_params(train_params: Mapping[str, Any], variant: str, seed: int, member: int) -> dict[str, Any]:
+    """The training parameters of one member of a retrained run (the stability benchmark's ``seed``, the
+    ablation's ``variant``): the image set's parameters with that augmentation off, trained with ``seed``,
+    and the member's seed derived from it as in the default workflow's ensemble."""
+    return member_params({**train_params_without(train_params, variant), "seed": int(seed)}, member)

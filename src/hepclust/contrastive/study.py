@@ -448,31 +448,24 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, baseline
             "labels": y, "cluster": scan["cluster"], "class_names": class_names, "images": images, "k": k}
 
 
-def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: str, checkpoint: str,
-                  train_params: Mapping[str, Any], scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
-                  seed: int, device: str, threads: int, workers: int, extra_baselines: bool, folds: int,
-                  augmentation_off: str = ablation.NONE, cache_mb: int = 0, members: int = 1) -> None:
-    """One seed of the stability benchmark: train with ``seed`` (everything else as configured), embed, SCAN,
-    and score the clusterer, the label-free head choice against the best head, and the baselines.
+def score_retrained(imageset: str, model_paths: Sequence[str], history_paths: Sequence[str], train_manifest: str,
+                    test_manifest: str, out: str, scan_params: Mapping[str, Any], baseline: Mapping[str, Any],
+                    seed: int, device: str, threads: int, workers: int, extra_baselines: bool, folds: int,
+                    augmentation_off: str = ablation.NONE, cache_mb: int = 0) -> None:
+    """One seed of the stability benchmark (or one variant of the augmentation ablation), scored: the members'
+    trainings (``model_paths``, member 0 first, each its own ``contrastive_retrain_member`` job) embedded, SCAN,
+    and the clusterer, the label-free head choice against the best head, the linear probe and the baselines.
 
-    ``augmentation_off``: a variant of the augmentation ablation, that augmentation switched off.  Only the
-    configured run (``none``) scores the pixel baselines: they do not depend on the augmentation.
-    ``cache_mb``: MiB per loader process for whole decoded shards (:class:`ShardedImages`).
-    ``members``: trainings of the ensemble (seeds :func:`~hepclust.contrastive.ensemble.member_seed` of
-    ``seed``), one after the other in this job; member m > 0 checkpoints beside ``checkpoint``."""
+    ``augmentation_off``: the ablation's variant the models were trained with; only the configured run
+    (``none``) scores the pixel baselines, which do not depend on the augmentation.
+    ``history_paths``: the members' per-epoch histories, for ``training_sessions`` (1: every member trained in
+    one go; more: one resumed from its checkpoint, after a pre-emption or a failed attempt).
+    ``cache_mb``: MiB per loader process for whole decoded shards (:class:`ShardedImages`)."""
     torch.set_num_threads(max(1, threads))
     dev = pick_device(device)
-    key = f"contrastive.train.{imageset}"
-    params = {**ablation.train_params_without(train_params, augmentation_off), "seed": seed}
+    models = [load_model(p, dev) for p in model_paths]
+    sessions = max(int(pd.read_csv(p)["session"].max()) + 1 for p in history_paths)
     train_set, test_set = _streamed_images(train_manifest, cache_mb), _streamed_images(test_manifest, cache_mb)
-    models, sessions = [], 0
-    for m in range(members):
-        cfg = train_config(ensemble.member_params(params, m), key)
-        _check_batch(cfg, key, len(train_set), train_manifest, 1)
-        log.info("ensemble member %d of %d: training seed %d", m, members, cfg.seed)
-        model, history = train(train_set, cfg, member_checkpoint(checkpoint, m), dev, workers=workers)
-        models.append((model, cfg))
-        sessions = max(sessions, int(max(r["session"] for r in history)) + 1)
     cfg = models[0][1]
     emb = embed_sets(models, train_set, test_set, dev, workers, int(scan_params["views"]), seed)
     scan, attrs = scan_stage(emb, {**scan_params, "seed": seed})
@@ -486,21 +479,11 @@ def stability_run(imageset: str, train_manifest: str, test_manifest: str, out: s
     rows.append(probe_row(emb, y, folds, seed))
     table = pd.DataFrame(rows)
     table.insert(0, "augmentation_off", augmentation_off)
-    # 1: trained in one go; more: resumed from its checkpoint (pre-empted, or a checkpoint left at its path);
-    # the most of any member
     table.insert(1, "training_sessions", sessions)
-    table.insert(1, "members", members)
+    table.insert(1, "members", len(models))
     table.insert(0, "seed", seed)
     table.insert(0, "imageset", imageset)
     write_csv(out, table)
-
-
-def member_checkpoint(checkpoint: str, member: int) -> str:
-    """Where ensemble member ``member`` of a retrained run checkpoints: member 0 at ``checkpoint``."""
-    if member == 0:
-        return checkpoint
-    stem, ext = os.path.splitext(checkpoint)
-    return f"{stem}.member_{member}{ext}"
 
 
 def stability_summary(per_seed: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
