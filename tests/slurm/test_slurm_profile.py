@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pandas as pd
 import pytest
 
-from tests.workflow.conftest import planned_jobs
+from tests.workflow.conftest import copy_workflow, edit_config, planned_jobs
 
 pytestmark = pytest.mark.slurm
 
@@ -56,3 +57,32 @@ def test_every_rule_of_the_whole_dag_runs_as_a_slurm_job_and_the_report_builds(s
     assert (work / "results/report.html").stat().st_size > 100_000
     print(f"SLURM whole-DAG run: {len(planned)} jobs of {len({r for r, _ in planned})} rules "
           f"in {slurm_run.seconds:.0f} s")
+
+
+def test_the_stability_benchmark_runs_through_the_profile_with_every_member_a_gpu_job(slurm_run, tmp_path):
+    """The README's benchmark command on a cluster (`snakemake --profile workflow/profiles/slurm
+    results/contrastive/stability.csv`), in a copy of the whole-DAG run: every ensemble member of every seed is
+    its own training job on the gpu partition with a GPU (contrastive_retrain_member), the scoring a CPU job."""
+    assert slurm_run.returncode == 0, slurm_run.output[-3000:]
+    work = copy_workflow(tmp_path)
+    subprocess.run(["cp", "-a", str(slurm_run.work / "results"), str(slurm_run.work / ".snakemake"), str(work)],
+                   check=True)
+    edit_config(work / "tiny.yaml", lambda c: c["contrastive"].update(stability={"seeds": [1]},
+                                                                      members={"lartpc": 2}))
+    # the target before --configfile, which takes every word after it as a config file
+    proc = subprocess.run(["snakemake", "--profile", "workflow/profiles/slurm", "results/contrastive/stability.csv",
+                           "--configfile", "tiny.yaml"], cwd=work, capture_output=True, text=True, timeout=1500)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-8000:]
+    assert re.findall(r"^localrule (\w+):", out, re.M) == []  # every job went through sbatch
+    trained = re.findall(r"^rule contrastive_retrain_member:", out, re.M)
+    assert len(trained) == 3, out[-3000:]  # LArTPC's 2 members and the digits' 1
+    for s, m in (("lartpc", 0), ("lartpc", 1), ("digits", 0)):
+        placed = PLACEMENT.search((work / f"logs/contrastive/retrained/{s}/none_seed_1/member_{m}/train.log")
+                                  .read_text())
+        assert placed.group(2) == "gpu" and placed.group(3) != "", (s, m, placed.groups())
+    scored = PLACEMENT.search((work / "logs/contrastive/retrained/lartpc/none_seed_1.log").read_text())
+    assert scored.group(2) == "debug" and scored.group(3) == ""
+    per_seed = pd.read_csv(work / "results/contrastive/stability_per_seed.csv")
+    assert per_seed.groupby("imageset")["members"].first().to_dict() == {"lartpc": 2, "digits": 1}
+    assert (per_seed["training_sessions"] == 1).all()
