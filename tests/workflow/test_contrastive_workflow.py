@@ -13,7 +13,7 @@ import yaml
 
 from hepclust.io import read_h5
 
-from .conftest import REPO, copy_workflow, edit_config, rerun_plan, snakemake
+from .conftest import REPO, copy_workflow, edit_config, planned_jobs, rerun_plan, snakemake
 
 IMAGESETS = ("lartpc", "digits")
 
@@ -166,3 +166,10 @@ def test_stability_and_ablation_benchmarks_write_every_seed_and_variant(finished
     assert not blocks["method"].str.contains("pixels").any()
     assert ablation_rows[ablation_rows["augmentation_off"] == "none"]["method"].str.contains("pixels").any()
     assert blocks["method"].str.startswith("linear probe on the contrastive encoder").sum() == len(IMAGESETS)
+
+    # the members' trainings are kept: a change of the second stage re-scores every run and retrains none
+    edit_config(work / "tiny.yaml", lambda c: c["contrastive"]["scan"].update(entropy_weight=4.0))
+    plan = planned_jobs(snakemake(work, "-n", "results/contrastive/stability.csv",
+                                  "results/contrastive/ablation.csv").stdout)
+    assert {r for r, _ in plan} == {"contrastive_retrain", "contrastive_stability", "contrastive_ablation"}, plan
+    assert sum(r == "contrastive_retrain" for r, _ in plan) == len(IMAGESETS) * 3
