@@ -281,41 +281,24 @@ rule contrastive_streaming_benchmark:
         "../../scripts/contrastive_streaming_benchmark.py"
 
 
-rule contrastive_retrain_member:
-    """One training of a retrained run (a seed of the stability benchmark, a variant of the augmentation
-    ablation), run as contrastive_train runs the default one: a job per ensemble member, on 1 or N ranks,
-    resuming from its checkpoint."""
-    input:
-        lambda w: SOURCES[w.imageset]["train"],
+# One training of a retrained run (a seed of the stability benchmark, a variant of the augmentation ablation):
+# contrastive_train itself (its script, ranks, GPU resources, retries, checkpoint resume), for other params
+# and paths. A job per ensemble member, like the default training's.
+use rule contrastive_train as contrastive_retrain_member with:
     output:
-        model="results/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/model.pt",
-        history="results/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/history.csv",
+        model="results/contrastive/retrained/{imageset}/{variant,[a-z_]+}_seed_{seed,\d+}/member_{member}/model.pt",
+        history="results/contrastive/retrained/{imageset}/{variant,[a-z_]+}_seed_{seed,\d+}/member_{member}/history.csv",
     log:
         "logs/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/train.log",
     benchmark:
         "benchmarks/contrastive/retrained/{imageset}/{variant}_seed_{seed}/member_{member}/train.tsv"
-    wildcard_constraints:
-        variant="[a-z_]+",
-        seed=r"\d+",
-    retries: 3
-    conda:
-        "../../envs/contrastive.yaml"
-    threads: DISTRIBUTED["cpus_per_rank"]
-    resources:
-        **train_resources(DISTRIBUTED),
-        **LOADER,
     params:
         train=lambda w: canonical(
             retrain_params(
                 CONTRASTIVE["train"][w.imageset], w.variant, int(w.seed), int(w.member)
             )
         ),
-        device=CONTRASTIVE["device"],
-        distributed=canonical(DISTRIBUTED),
-        # not an output (see contrastive_train): what a restarted job resumes from
         checkpoint=lambda w: f"results/contrastive/retrained/{w.imageset}/{w.variant}_seed_{w.seed}/member_{w.member}/checkpoint.pt",
-    script:
-        "../../scripts/contrastive_train.py"
 
 
 rule contrastive_retrain:
