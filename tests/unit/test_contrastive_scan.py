@@ -124,11 +124,14 @@ def test_more_neighbours_than_training_images_fails_naming_the_config_key():
     rng = np.random.default_rng(0)
     feats = rng.normal(size=(8, 4)).astype(np.float32)
     emb = {"probabilities": np.full((5, 2), 0.5, np.float32), "train_features": feats, "train_latent": feats,
-           "train_view_features": np.stack([feats, feats]), "features": feats[:5]}
+           "train_view_features": np.stack([feats, feats]), "features": feats[:5], "latent": feats[:5]}
     params = {"views": 2, "heads": 2, "neighbours": 8, "entropy_weight": 5.0, "epochs": 1, "batch_size": 4,
-              "learning_rate": 1e-3, "weight_decay": 1e-4, "overcluster": 3, "seed": 0}
+              "learning_rate": 1e-3, "weight_decay": 1e-4, "overcluster": 3, "seed": 0,
+              "umap": {"components": 2, "neighbours": 3}}
     with pytest.raises(ConfigError, match=r"contrastive\.scan\.neighbours.*8 training images"):
         scan_stage(emb, params)
+    with pytest.raises(ConfigError, match=r"contrastive\.scan\.umap\.neighbours.*=8.*\(7\)"):
+        scan_stage(emb, {**params, "neighbours": 3, "umap": {"components": 2, "neighbours": 8}})
 
 
 def test_neighbour_agreement_counts_the_pairs_that_share_a_cluster():
@@ -159,7 +162,8 @@ def _embedding(latent: np.ndarray, features: np.ndarray, n_test: int) -> dict[st
 
 
 SCAN_PARAMS = {"views": 2, "heads": 3, "neighbours": 10, "entropy_weight": 5.0, "epochs": 40, "batch_size": 30,
-               "learning_rate": 1e-2, "weight_decay": 1e-4, "overcluster": 4, "seed": 0}
+               "learning_rate": 1e-2, "weight_decay": 1e-4, "overcluster": 4, "seed": 0,
+               "umap": None}
 
 
 def test_clusterer_reports_kmeans_on_the_latent_when_the_heads_cannot_follow_the_neighbours():
@@ -178,6 +182,31 @@ def test_clusterer_reports_kmeans_on_the_latent_when_the_heads_cannot_follow_the
     picked = table[table["picked_without_labels"] & (table["n_clusters"] == 3)]
     assert list(picked["candidate"]) == [KMEANS_CANDIDATE] and list(picked["head"]) == [-1]
     assert table.loc[table["n_clusters"] == 4, "picked_without_labels"].sum() == 1  # over-clustering: its head
+
+
+def test_with_a_umap_the_kmeans_candidate_follows_elongated_classes_that_kmeans_on_the_latent_cuts_across():
+    """Latent: two long thin parallel arcs on the sphere (one class each; k-means on them cuts across both);
+    features: noise.  With ``umap`` set, the k-means candidate runs on the UMAP of the latent, recovers the arcs,
+    and is the answer; the row of k-means on the latent itself stays beside it."""
+    from hepclust.contrastive.study import UMAP_KMEANS_CANDIDATE, head_table, scan_stage
+
+    from .test_contrastive_manifold import _long_parallel_clouds
+
+    latent, y = _long_parallel_clouds(300, seed=0)
+    latent = latent.astype(np.float32)
+    noise = np.random.default_rng(2).normal(size=(len(y), 8)).astype(np.float32)
+    test = np.r_[0:60, 300:360]  # held out: 60 of each arc
+    emb = {**_embedding(latent, noise, 120), "latent": latent[test], "features": noise[test],
+           "probabilities": np.full((120, 2), 0.5, np.float32)}
+    emb["view_features"] = emb["train_view_features"][:, test]
+    params = {**SCAN_PARAMS, "overcluster": 3, "umap": {"components": 2, "neighbours": 15}}
+    data, attrs = scan_stage(emb, params)
+    assert attrs["picked"] == attrs["kmeans_candidate"] == UMAP_KMEANS_CANDIDATE
+    assert hungarian_accuracy(y[test], data["cluster"]) > 0.95
+    assert hungarian_accuracy(y[test], data["latent_kmeans_cluster"]) < 0.7
+    table = head_table(data, attrs, y[test])
+    picked = table[table["picked_without_labels"] & (table["n_clusters"] == 2)]
+    assert list(picked["candidate"]) == [UMAP_KMEANS_CANDIDATE]
 
 
 def test_clusterer_keeps_the_scan_head_when_both_candidates_agree_equally():

@@ -43,6 +43,7 @@ CASES = [
     (("jets", "physics_plot", "algorithm"), "genkt", "jets.physics_plot.algorithm"),
     (("contrastive", "imagesets"), ["lartpc", "mnist"], "contrastive.imagesets"),
     (("contrastive", "members"), {"lartcp": 3}, "contrastive.members.lartcp"),
+    (("contrastive", "scan", "umap"), {"lartcp": {"components": 10}}, "contrastive.scan.umap.lartcp"),
     (("contrastive", "distributed"), {"nodes": 1, "ranks_per_node": 3}, "contrastive.train.lartpc.batch_size"),
     (("lartpc", "shard_size"), 0, "shard_size"),
 ]

@@ -6,6 +6,7 @@ from hepclust.contrastive.rules import (
     contrastive_targets,
     members,
     retrain_params,
+    scan_params,
     train_resources,
 )
 
@@ -105,7 +106,7 @@ rule contrastive_scan:
         "../../envs/contrastive.yaml"
     threads: 1
     params:
-        scan=canonical({**CONTRASTIVE["scan"], "seed": config["seed"]}),
+        scan=lambda w: scan_params(CONTRASTIVE, w.imageset, config["seed"]),
     script:
         "../../scripts/contrastive_scan.py"
 
@@ -335,7 +336,7 @@ rule contrastive_retrain:
         mem_mb=16000,
         runtime=60,
     params:
-        scan=canonical(CONTRASTIVE["scan"]),
+        scan=lambda w: scan_params(CONTRASTIVE, w.imageset),
         baseline=canonical(CONTRASTIVE["baseline"]),
         device=CONTRASTIVE["device"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],

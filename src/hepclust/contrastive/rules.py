@@ -35,6 +35,16 @@ def members(contrastive: Mapping[str, Any], imageset: str) -> int:
     return int(contrastive.get("members", {}).get(imageset, 1))
 
 
+def scan_params(contrastive: Mapping[str, Any], imageset: str, seed: int | None = None) -> dict[str, Any]:
+    """The second stage's parameters for one image set, keys sorted (Snakemake compares params by their repr):
+    ``contrastive.scan`` with ``umap`` resolved to that set's entry (``None``: its k-means candidate runs on the
+    latent itself), so that editing one set's UMAP reruns only that set's clustering."""
+    scan = {**contrastive["scan"], "umap": contrastive["scan"].get("umap", {}).get(imageset)}
+    if seed is not None:
+        scan["seed"] = int(seed)
+    return {k: (dict(sorted(v.items())) if isinstance(v, Mapping) else v) for k, v in sorted(scan.items())}
+
+
 def contrastive_targets(imagesets: list[str]) -> list[str]:
     """Final outputs of the contrastive study for rule all."""
     return [f"results/contrastive/{s}/{f}" for s in imagesets

@@ -23,6 +23,7 @@ from hepclust.contrastive import ablation, baselines, ensemble, references
 from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
+from hepclust.contrastive.manifold import ManifoldConfig, umap_kmeans
 from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, choose_partition, head_probabilities,
                                       neighbour_agreement, train_heads)
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
@@ -40,7 +41,7 @@ SCAN_KIND = "scan_clusters"
 # the two candidates of the clusterer's answer (K = classes), chosen between by neighbour agreement
 SCAN_CANDIDATE = "SCAN heads (lowest-loss head)"
 KMEANS_CANDIDATE = "k-means on latent (fitted on the training images)"
-CANDIDATES = (SCAN_CANDIDATE, KMEANS_CANDIDATE)
+UMAP_KMEANS_CANDIDATE = "k-means on the latent's UMAP (fitted on the training images)"
 ORACLE = "best candidate by labels (SCAN heads or k-means; an oracle, uses labels)"
 SUPERVISED_KIND = "supervised_reference"
 BASELINES_KIND = "pixel_baselines"
@@ -69,10 +70,12 @@ def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
 def check_config(contrastive: Mapping[str, Any]) -> None:
     """What JSON Schema cannot check in the ``contrastive`` config: cross-references and divisibility."""
     world = int(contrastive["distributed"]["nodes"]) * int(contrastive["distributed"]["ranks_per_node"])
-    for s in contrastive.get("members", {}):  # a misspelt set would silently keep one member
-        if s not in contrastive["train"]:
-            raise ConfigError(f"contrastive.members.{s}",
-                              f"'{s}' is not an image set of contrastive.train {sorted(contrastive['train'])}")
+    # a misspelt set would silently keep one member, or k-means on the latent
+    for key, named in (("members", contrastive.get("members", {})), ("scan.umap", contrastive["scan"].get("umap", {}))):
+        for s in named:
+            if s not in contrastive["train"]:
+                raise ConfigError(f"contrastive.{key}.{s}",
+                                  f"'{s}' is not an image set of contrastive.train {sorted(contrastive['train'])}")
     for s in contrastive["imagesets"]:
         for section in ("sources", "train"):
             if s not in contrastive[section]:
@@ -189,9 +192,19 @@ def read_embedding(path: str) -> dict[str, Any]:
 
 
 def scan_config(params: Mapping[str, Any], n_clusters: int, key: str = "contrastive.scan") -> ScanConfig:
-    p = {k: v for k, v in params.items() if k not in ("views", "overcluster", "average_views")}
+    p = {k: v for k, v in params.items() if k not in ("views", "overcluster", "average_views", "umap")}
     try:
         return ScanConfig(n_clusters=n_clusters, **p)
+    except TypeError as exc:
+        raise ConfigError(key, str(exc)) from exc
+
+
+def manifold_config(params: Mapping[str, Any], key: str = "contrastive.scan.umap") -> ManifoldConfig | None:
+    """The UMAP the image set's k-means candidate runs in; ``None`` (the set has no ``umap`` entry): the latent."""
+    if params.get("umap") is None:
+        return None
+    try:
+        return ManifoldConfig(**params["umap"])
     except TypeError as exc:
         raise ConfigError(key, str(exc)) from exc
 
@@ -199,14 +212,16 @@ def scan_config(params: Mapping[str, Any], n_clusters: int, key: str = "contrast
 def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
                ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """SCAN heads for K = n_clusters and for the over-clustering K, each with its label-free pick (lowest loss);
-    then the clusterer's answer for K = n_clusters: the picked head or k-means on the training latents, whichever
-    agrees more with the mined neighbours (:func:`~hepclust.contrastive.scan.choose_partition`).
+    then the clusterer's answer for K = n_clusters: the picked head or k-means on the UMAP of the training latents
+    (:mod:`~hepclust.contrastive.manifold`), whichever agrees more with the mined neighbours
+    (:func:`~hepclust.contrastive.scan.choose_partition`).
 
     With ``average_views`` every head scores an image by its probabilities averaged over the image and its
     augmented views (held-out and training images alike).
 
     Written: the held-out images' probabilities under every head, the heads' losses and neighbour agreements,
-    both candidates' held-out clusters (``scan_cluster``, ``kmeans_cluster``) and the answer (``cluster``)."""
+    both candidates' held-out clusters (``scan_cluster``, ``kmeans_cluster``), the answer (``cluster``) and, as a
+    reference row, k-means on the training latents themselves (``latent_kmeans_cluster``)."""
     n_clusters = int(emb["probabilities"].shape[1])
     views, feats = torch.from_numpy(emb["train_view_features"]), torch.from_numpy(emb["train_features"])
     latent, test = torch.from_numpy(emb["train_latent"]), torch.from_numpy(emb["features"])
@@ -230,15 +245,27 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
         attrs[f"{name}chosen"] = res.chosen
         log.info("SCAN K=%d: head losses %s, label-free pick: head %d", k, np.round(res.losses, 4), res.chosen)
     # res, train_clusters, neighbours and cfg are those of K = n_clusters, the loop's last pass
-    kmeans = baselines.kmeans_fit(emb["train_latent"], n_clusters, cfg.seed)
-    picked, agreement = choose_partition([train_clusters[res.chosen], kmeans.labels_], neighbours, n_clusters)
+    latent_kmeans = baselines.kmeans_fit(emb["train_latent"], n_clusters, cfg.seed)
+    data["latent_kmeans_cluster"] = latent_kmeans.predict(emb["latent"])
+    manifold = manifold_config(params)
+    if manifold is None:
+        kmeans_name, kmeans_train, data["kmeans_cluster"] = (KMEANS_CANDIDATE, latent_kmeans.labels_,
+                                                             data["latent_kmeans_cluster"])
+    else:
+        try:
+            kmeans_train, data["kmeans_cluster"] = umap_kmeans(emb["train_latent"], emb["latent"], n_clusters,
+                                                                manifold, cfg.seed)
+        except NeighbourCountError as err:
+            raise ConfigError("contrastive.scan.umap.neighbours", str(err)) from None
+        kmeans_name = UMAP_KMEANS_CANDIDATE
+    picked, agreement = choose_partition([train_clusters[res.chosen], kmeans_train], neighbours, n_clusters)
     data["scan_cluster"] = data["cluster"]
-    data["kmeans_cluster"] = kmeans.predict(emb["latent"])
     data["cluster"] = (data["scan_cluster"], data["kmeans_cluster"])[picked]
-    attrs |= {"picked": CANDIDATES[picked], "scan_agreement": float(agreement[0]),
+    candidates = (SCAN_CANDIDATE, kmeans_name)
+    attrs |= {"picked": candidates[picked], "kmeans_candidate": kmeans_name, "scan_agreement": float(agreement[0]),
               "kmeans_agreement": float(agreement[1])}
-    log.info("neighbour agreement: SCAN head %.4f, k-means on latent %.4f: the clusterer reports %s",
-             agreement[0], agreement[1], CANDIDATES[picked])
+    log.info("neighbour agreement: SCAN head %.4f, %s %.4f: the clusterer reports %s",
+             agreement[0], kmeans_name, agreement[1], candidates[picked])
     return data, attrs
 
 
@@ -250,7 +277,8 @@ def run_scan(embedding_path: str, out: str, params: Mapping[str, Any], threads: 
 
 def read_scan(path: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return read_h5(path, SCAN_KIND, required=("probabilities", "cluster", "loss", "agreement", "scan_cluster",
-                                              "kmeans_cluster", "overcluster_probabilities", "overcluster_cluster"))
+                                              "kmeans_cluster", "latent_kmeans_cluster", "overcluster_probabilities",
+                                              "overcluster_cluster"))
 
 
 def run_supervised(train_manifest: str, test_manifest: str, out: str, train_params: Mapping[str, Any],
@@ -301,7 +329,7 @@ def clusterer_rows(emb: Mapping[str, np.ndarray], scan: Mapping[str, np.ndarray]
             _scores("Contrastive-Clustering head (first stage)", y, emb["cluster"]),
             _scores(f"over-clustering K={k_over} (purity: many-to-one)", y, scan["overcluster_cluster"]),
             _scores(f"k-means on latent (k={k})", y, baselines.kmeans_raw(emb["latent"], k, seed)),
-            _scores(f"k-means on latent, fitted on the training images (k={k})", y, scan["kmeans_cluster"])]
+            _scores(f"k-means on latent, fitted on the training images (k={k})", y, scan["latent_kmeans_cluster"])]
 
 
 def _cross_fitted_name(name: str, folds: int) -> str:
@@ -409,8 +437,8 @@ def head_table(scan: Mapping[str, np.ndarray], attrs: Mapping[str, Any], y: np.n
                             entropy=float(scan[f"{prefix}entropy"][h]),
                             neighbour_agreement=float(scan[f"{prefix}agreement"][h]), lowest_loss=h == chosen))
         if not prefix:
-            rows.append(row(probs.shape[2], KMEANS_CANDIDATE, -1, scan["kmeans_cluster"],
-                            attrs["picked"] == KMEANS_CANDIDATE,
+            rows.append(row(probs.shape[2], attrs["kmeans_candidate"], -1, scan["kmeans_cluster"],
+                            attrs["picked"] == attrs["kmeans_candidate"],
                             neighbour_agreement=float(attrs["kmeans_agreement"]), lowest_loss=False))
     table = pd.DataFrame(rows)
     best = table.groupby("n_clusters")["hungarian_accuracy"].transform("max")
@@ -420,7 +448,7 @@ def head_table(scan: Mapping[str, np.ndarray], attrs: Mapping[str, Any], y: np.n
 
 def candidate_clusters(scan: Mapping[str, np.ndarray], candidate: Mapping[str, Any]) -> np.ndarray:
     """The held-out clusters of one row of :func:`head_table` (K = classes)."""
-    if candidate["candidate"] == KMEANS_CANDIDATE:
+    if candidate["candidate"] in (KMEANS_CANDIDATE, UMAP_KMEANS_CANDIDATE):
         return scan["kmeans_cluster"]
     return scan["probabilities"][int(candidate["head"])].argmax(1)
 
