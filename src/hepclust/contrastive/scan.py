@@ -32,6 +32,8 @@ those where the SCAN head was ahead (with reflection padding, seeds 22 and 25:
 0.683 and 0.682 against 0.737 and 0.747).  Neighbours mined in the
 standardised encoder features instead (tried: they lean less) still kept
 k-means on all five of those seeds.  The report's head table shows the cost.
+For the image sets named in ``contrastive.scan.umap`` (LArTPC) the k-means
+candidate runs on a UMAP of the latent (:mod:`~hepclust.contrastive.manifold`).
 """
 
 from __future__ import annotations
