@@ -28,9 +28,12 @@ def test_umap_kmeans_separates_elongated_classes_that_kmeans_cuts_across():
     test, y_test = _long_parallel_clouds(60, seed=1)
     plain = KMeans(2, n_init=10, random_state=0).fit(train).predict(test)
     assert hungarian_accuracy(y_test, plain) < 0.7  # k-means splits the clouds along their length
-    train_clusters, test_clusters = umap_kmeans(train, test, 2, ManifoldConfig(components=2, neighbours=15), seed=0)
+    views = np.stack([train + 0.0075 * np.random.default_rng(5).normal(size=train.shape)])  # within the arcs' gap
+    train_clusters, test_clusters, view_clusters = umap_kmeans(
+        train, test, 2, ManifoldConfig(components=2, neighbours=15), seed=0, views=views)
     assert hungarian_accuracy(y_train, train_clusters) > 0.95
     assert hungarian_accuracy(y_test, test_clusters) > 0.95
+    assert view_clusters.shape == (1, len(train)) and np.mean(view_clusters[0] == train_clusters) > 0.95
 
 
 def test_umap_kmeans_is_deterministic_for_a_seed():
@@ -40,6 +43,7 @@ def test_umap_kmeans_is_deterministic_for_a_seed():
     a, b = umap_kmeans(train, test, 2, cfg, seed=4), umap_kmeans(train, test, 2, cfg, seed=4)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+    assert a[2] is None
 
 
 def test_more_umap_neighbours_than_training_images_is_refused():

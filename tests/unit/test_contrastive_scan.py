@@ -124,7 +124,8 @@ def test_more_neighbours_than_training_images_fails_naming_the_config_key():
     rng = np.random.default_rng(0)
     feats = rng.normal(size=(8, 4)).astype(np.float32)
     emb = {"probabilities": np.full((5, 2), 0.5, np.float32), "train_features": feats, "train_latent": feats,
-           "train_view_features": np.stack([feats, feats]), "features": feats[:5], "latent": feats[:5]}
+           "train_view_features": np.stack([feats, feats]), "features": feats[:5], "latent": feats[:5],
+           "train_view_latent": np.stack([feats, feats])}
     params = {"views": 2, "heads": 2, "neighbours": 8, "entropy_weight": 5.0, "epochs": 1, "batch_size": 4,
               "learning_rate": 1e-3, "weight_decay": 1e-4, "overcluster": 3, "seed": 0,
               "umap": {"components": 2, "neighbours": 3}}
@@ -156,9 +157,11 @@ def _embedding(latent: np.ndarray, features: np.ndarray, n_test: int) -> dict[st
     """An embedding file's content: the first n_test images double as the held-out set."""
     rng = np.random.default_rng(1)
     views = np.stack([features + 0.1 * rng.normal(size=features.shape) for _ in range(2)]).astype(np.float32)
+    view_latent = np.stack([latent + 0.1 * rng.normal(size=latent.shape) for _ in range(2)]).astype(np.float32)
     return {"probabilities": np.full((n_test, 3), 1 / 3, np.float32), "train_features": features,
             "train_latent": latent, "train_view_features": views, "features": features[:n_test],
-            "view_features": views[:, :n_test], "latent": latent[:n_test]}
+            "view_features": views[:, :n_test], "latent": latent[:n_test], "train_view_latent": view_latent,
+            "view_latent": view_latent[:, :n_test]}
 
 
 SCAN_PARAMS = {"views": 2, "heads": 3, "neighbours": 10, "entropy_weight": 5.0, "epochs": 40, "batch_size": 30,
@@ -198,6 +201,8 @@ def test_with_a_umap_the_kmeans_candidate_follows_elongated_classes_that_kmeans_
     test = np.r_[0:60, 300:360]  # held out: 60 of each arc
     emb = {**_embedding(latent, noise, 120), "latent": latent[test], "features": noise[test],
            "probabilities": np.full((120, 2), 0.5, np.float32)}
+    rng = np.random.default_rng(3)  # views: the arcs' points moved by a twentieth of their gap
+    emb["train_view_latent"] = np.stack([latent + 0.0075 * rng.normal(size=latent.shape) for _ in range(2)])
     emb["view_features"] = emb["train_view_features"][:, test]
     params = {**SCAN_PARAMS, "overcluster": 3, "umap": {"components": 2, "neighbours": 15}}
     data, attrs = scan_stage(emb, params)
@@ -252,3 +257,39 @@ def test_view_averaging_scores_the_heads_on_the_held_out_views_it_is_given():
     averaged, _ = scan_stage(emb, {**SCAN_PARAMS, "average_views": True})
     assert hungarian_accuracy(y[:90], averaged["scan_cluster"]) == 1.0
     assert hungarian_accuracy(y[:90], plain["scan_cluster"]) < 0.9
+
+
+def test_augmentation_consistency_equals_hand_computation():
+    from hepclust.contrastive.scan import augmentation_consistency
+
+    clusters = np.array([0, 0, 1, 1])
+    views = np.array([[0, 1, 1, 1], [0, 0, 0, 1]])  # 3 of 4 and 3 of 4 views in their image's cluster
+    assert augmentation_consistency(clusters, views) == pytest.approx(6 / 8)
+    with pytest.raises(ValueError, match="same images"):
+        augmentation_consistency(clusters, views[:, :3])
+
+
+def test_pick_partition_takes_the_highest_score_among_partitions_that_use_every_cluster():
+    from hepclust.contrastive.scan import pick_partition
+
+    full_a, full_b, merged = np.array([0, 1, 2, 2]), np.array([0, 0, 1, 2]), np.zeros(4, int)
+    assert pick_partition([full_a, merged, full_b], np.array([0.7, 1.0, 0.8]), 3) == 2
+    assert pick_partition([full_a, full_b], np.array([0.8, 0.8]), 3) == 0  # a tie keeps the first
+    assert pick_partition([merged, merged], np.array([0.1, 0.2]), 3) == 1  # none full: the highest of all
+
+
+def test_the_pick_follows_the_configured_criterion():
+    """Latent: three blobs (k-means right, neighbours agree with it), but its views scattered far off the blobs;
+    encoder features: noise the heads cannot split by blob, with views close to the images.  By neighbours the
+    answer is k-means; by augmentation the SCAN head, whose partition the views do not break."""
+    from hepclust.contrastive.study import KMEANS_CANDIDATE, SCAN_CANDIDATE, scan_stage
+
+    latent, y = _blobs()
+    noise = np.random.default_rng(2).normal(size=(len(y), 8)).astype(np.float32)
+    emb = _embedding(latent.numpy(), noise, 90)
+    emb["train_view_latent"] = np.random.default_rng(4).normal(0, 6.0, emb["train_view_latent"].shape)
+    by_neighbours, a = scan_stage(emb, {**SCAN_PARAMS, "pick": "neighbours"})
+    by_views, b = scan_stage(emb, {**SCAN_PARAMS, "pick": "augmentation"})
+    assert a["picked"] == KMEANS_CANDIDATE and b["picked"] == SCAN_CANDIDATE
+    assert b["scan_view_consistency"] > b["kmeans_view_consistency"] and a["kmeans_agreement"] > a["scan_agreement"]
+    np.testing.assert_array_equal(by_views["cluster"], by_views["scan_cluster"])

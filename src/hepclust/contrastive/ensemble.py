@@ -18,7 +18,7 @@ import numpy as np
 # and the members of two nearby seeds (the stability benchmark's 21, 22, ...) never share a training
 MEMBER_SEED_STRIDE = 1000
 # side by side over the members: what the second stage and k-means read
-CONCATENATED = ("features", "latent", "view_features")
+CONCATENATED = ("features", "latent", "view_features", "view_latent")
 
 
 def member_seed(seed: int, member: int) -> int:

@@ -46,10 +46,11 @@ class ManifoldConfig:
     neighbours: int = 30  # UMAP's n_neighbors: the size of the neighbourhood it keeps
 
 
-def umap_kmeans(train: np.ndarray, test: np.ndarray, k: int, cfg: ManifoldConfig, seed: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(training clusters, held-out clusters): k-means (10 restarts, lowest inertia) on a UMAP of ``train``
-    (cosine, ``min_dist`` 0); the held-out rows ``test`` placed into that UMAP and given their nearest centre.
+def umap_kmeans(train: np.ndarray, test: np.ndarray, k: int, cfg: ManifoldConfig, seed: int,
+                views: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(training clusters, held-out clusters, clusters of ``views``): k-means (10 restarts, lowest inertia) on a
+    UMAP of ``train`` (cosine, ``min_dist`` 0); the held-out rows ``test`` and the training images' augmented
+    views ``views`` (V, N, L; optional) placed into that UMAP and given their nearest centre.
 
     Why cosine: the latent is L2-normalised, and the instance loss compares it by cosine similarity."""
     if not 1 < cfg.neighbours < train.shape[0]:
@@ -61,4 +62,8 @@ def umap_kmeans(train: np.ndarray, test: np.ndarray, k: int, cfg: ManifoldConfig
     z_train = reducer.fit_transform(np.asarray(train, np.float64))
     z_test = reducer.transform(np.asarray(test, np.float64))
     km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(z_train)
-    return km.labels_, km.predict(z_test)
+    placed = None
+    if views is not None:
+        flat = np.asarray(views, np.float64).reshape(-1, views.shape[-1])
+        placed = km.predict(reducer.transform(flat)).reshape(views.shape[:-1])
+    return km.labels_, km.predict(z_test), placed

@@ -200,6 +200,27 @@ def neighbour_agreement(clusters: np.ndarray, neighbours: np.ndarray) -> float:
     return float(np.mean(clusters[neighbours] == clusters[:, None]))
 
 
+def augmentation_consistency(clusters: np.ndarray, view_clusters: np.ndarray) -> float:
+    """Fraction of (image, augmented view) pairs in the same cluster: how well a partition survives the
+    augmentations the encoder was trained to ignore.  ``clusters`` (N,) of the images; ``view_clusters`` (V, N)
+    of V views of each.  1 when every view lands in its image's cluster."""
+    if view_clusters.ndim != 2 or view_clusters.shape[1] != clusters.shape[0]:
+        raise ValueError(f"clusters {clusters.shape} and view clusters {view_clusters.shape} do not describe the "
+                         "same images")
+    return float(np.mean(view_clusters == clusters[None, :]))
+
+
+def pick_partition(partitions: Sequence[np.ndarray], scores: np.ndarray, n_clusters: int) -> int:
+    """Index of the highest-scoring partition among those that use all ``n_clusters`` clusters (the first on a
+    tie); when none uses all of them, the highest of all.
+
+    Why only partitions that use every cluster: both label-free scores reward merging clusters (one cluster for
+    all images agrees perfectly)."""
+    full = np.array([np.unique(p).size == n_clusters for p in partitions])
+    eligible = np.where(full, scores, -np.inf) if full.any() else np.asarray(scores)
+    return int(np.argmax(eligible))
+
+
 def choose_partition(partitions: Sequence[np.ndarray], neighbours: np.ndarray, n_clusters: int
                      ) -> tuple[int, np.ndarray]:
     """(index of the partition kept, every partition's neighbour agreement): the highest agreement among the
@@ -209,6 +230,4 @@ def choose_partition(partitions: Sequence[np.ndarray], neighbours: np.ndarray, n
     all images agrees perfectly).  When none uses all of them, the highest agreement of all is kept.
     """
     agreement = np.array([neighbour_agreement(p, neighbours) for p in partitions])
-    full = np.array([np.unique(p).size == n_clusters for p in partitions])
-    eligible = np.where(full, agreement, -np.inf) if full.any() else agreement
-    return int(np.argmax(eligible)), agreement
+    return pick_partition(partitions, agreement, n_clusters), agreement

@@ -24,8 +24,8 @@ from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
 from hepclust.contrastive.manifold import ManifoldConfig, umap_kmeans
-from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, choose_partition, head_probabilities,
-                                      neighbour_agreement, train_heads)
+from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, augmentation_consistency, head_probabilities,
+                                      neighbour_agreement, pick_partition, train_heads)
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import json_attr, read_h5, write_csv, write_h5
@@ -35,8 +35,8 @@ from hepclust.images import read_image_set
 log = logging.getLogger(__name__)
 
 EMBEDDING_KIND = "contrastive_embedding"
-EMBEDDING_DATASETS = ("latent", "features", "view_features", "probabilities", "cluster", "labels", "train_features",
-                      "train_latent", "train_view_features", "train_labels")
+EMBEDDING_DATASETS = ("latent", "features", "view_features", "view_latent", "probabilities", "cluster", "labels",
+                      "train_features", "train_latent", "train_view_features", "train_view_latent", "train_labels")
 SCAN_KIND = "scan_clusters"
 # the two candidates of the clusterer's answer (K = classes), chosen between by neighbour agreement
 SCAN_CANDIDATE = "SCAN heads (lowest-loss head)"
@@ -192,7 +192,7 @@ def read_embedding(path: str) -> dict[str, Any]:
 
 
 def scan_config(params: Mapping[str, Any], n_clusters: int, key: str = "contrastive.scan") -> ScanConfig:
-    p = {k: v for k, v in params.items() if k not in ("views", "overcluster", "average_views", "umap")}
+    p = {k: v for k, v in params.items() if k not in ("views", "overcluster", "average_views", "umap", "pick")}
     try:
         return ScanConfig(n_clusters=n_clusters, **p)
     except TypeError as exc:
@@ -213,8 +213,15 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
                ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """SCAN heads for K = n_clusters and for the over-clustering K, each with its label-free pick (lowest loss);
     then the clusterer's answer for K = n_clusters: the picked head or k-means on the UMAP of the training latents
-    (:mod:`~hepclust.contrastive.manifold`), whichever agrees more with the mined neighbours
-    (:func:`~hepclust.contrastive.scan.choose_partition`).
+    (:mod:`~hepclust.contrastive.manifold`), whichever partition of the training images survives their augmented
+    views better (``pick: augmentation``, :func:`~hepclust.contrastive.scan.augmentation_consistency`) or, with
+    ``pick: neighbours``, agrees more with the mined neighbours.
+
+    Why the views: the neighbour agreement leans to the k-means candidate, which is built from the very latent
+    (UMAP: the very neighbour graph) the neighbours are mined in; it picked k-means on LArTPC seeds where the SCAN
+    head was ahead by up to 0.09.  Whether an image's augmented views land in its cluster is a test neither
+    candidate was fitted to: k-means never saw the views, and the SCAN heads were trained on views but only to
+    agree with the image's neighbours.
 
     With ``average_views`` every head scores an image by its probabilities averaged over the image and its
     augmented views (held-out and training images alike).
@@ -239,33 +246,46 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
         probs = head_probabilities(res.heads, test, test_views)
         train_clusters = head_probabilities(res.heads, feats, train_views).argmax(2)
         neighbours = res.neighbours.numpy()
+        # each head's partition of the images and of their views, one rendering at a time (not averaged)
+        image_clusters = head_probabilities(res.heads, feats).argmax(2)
+        view_clusters = np.stack([head_probabilities(res.heads, v).argmax(2) for v in views], axis=1)  # (H, V, N)
         data |= {f"{name}probabilities": probs, f"{name}cluster": probs[res.chosen].argmax(1),
                  f"{name}loss": res.losses, f"{name}consistency": res.consistency, f"{name}entropy": res.entropy,
-                 f"{name}agreement": np.array([neighbour_agreement(c, neighbours) for c in train_clusters])}
+                 f"{name}agreement": np.array([neighbour_agreement(c, neighbours) for c in train_clusters]),
+                 f"{name}view_consistency": np.array([augmentation_consistency(c, vc)
+                                                      for c, vc in zip(image_clusters, view_clusters)])}
         attrs[f"{name}chosen"] = res.chosen
         log.info("SCAN K=%d: head losses %s, label-free pick: head %d", k, np.round(res.losses, 4), res.chosen)
     # res, train_clusters, neighbours and cfg are those of K = n_clusters, the loop's last pass
+    train_view_latent = np.asarray(emb["train_view_latent"], emb["train_latent"].dtype)
     latent_kmeans = baselines.kmeans_fit(emb["train_latent"], n_clusters, cfg.seed)
     data["latent_kmeans_cluster"] = latent_kmeans.predict(emb["latent"])
     manifold = manifold_config(params)
     if manifold is None:
         kmeans_name, kmeans_train, data["kmeans_cluster"] = (KMEANS_CANDIDATE, latent_kmeans.labels_,
                                                              data["latent_kmeans_cluster"])
+        kmeans_views = latent_kmeans.predict(train_view_latent.reshape(-1, train_view_latent.shape[-1]))
+        kmeans_views = kmeans_views.reshape(train_view_latent.shape[:-1])
     else:
         try:
-            kmeans_train, data["kmeans_cluster"] = umap_kmeans(emb["train_latent"], emb["latent"], n_clusters,
-                                                                manifold, cfg.seed)
+            kmeans_train, data["kmeans_cluster"], kmeans_views = umap_kmeans(
+                emb["train_latent"], emb["latent"], n_clusters, manifold, cfg.seed, views=train_view_latent)
         except NeighbourCountError as err:
             raise ConfigError("contrastive.scan.umap.neighbours", str(err)) from None
         kmeans_name = UMAP_KMEANS_CANDIDATE
-    picked, agreement = choose_partition([train_clusters[res.chosen], kmeans_train], neighbours, n_clusters)
+    partitions = [train_clusters[res.chosen], kmeans_train]
+    agreement = np.array([neighbour_agreement(p, neighbours) for p in partitions])
+    consistency = np.array([data["view_consistency"][res.chosen], augmentation_consistency(kmeans_train, kmeans_views)])
+    criterion = params.get("pick", "augmentation")
+    picked = pick_partition(partitions, consistency if criterion == "augmentation" else agreement, n_clusters)
     data["scan_cluster"] = data["cluster"]
     data["cluster"] = (data["scan_cluster"], data["kmeans_cluster"])[picked]
     candidates = (SCAN_CANDIDATE, kmeans_name)
-    attrs |= {"picked": candidates[picked], "kmeans_candidate": kmeans_name, "scan_agreement": float(agreement[0]),
-              "kmeans_agreement": float(agreement[1])}
-    log.info("neighbour agreement: SCAN head %.4f, %s %.4f: the clusterer reports %s",
-             agreement[0], kmeans_name, agreement[1], candidates[picked])
+    attrs |= {"picked": candidates[picked], "pick": criterion, "kmeans_candidate": kmeans_name,
+              "scan_agreement": float(agreement[0]), "kmeans_agreement": float(agreement[1]),
+              "scan_view_consistency": float(consistency[0]), "kmeans_view_consistency": float(consistency[1])}
+    log.info("SCAN head: neighbour agreement %.4f, view consistency %.4f; %s: %.4f, %.4f; picked by %s: %s",
+             agreement[0], consistency[0], kmeans_name, agreement[1], consistency[1], criterion, candidates[picked])
     return data, attrs
 
 
@@ -278,7 +298,7 @@ def run_scan(embedding_path: str, out: str, params: Mapping[str, Any], threads: 
 def read_scan(path: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return read_h5(path, SCAN_KIND, required=("probabilities", "cluster", "loss", "agreement", "scan_cluster",
                                               "kmeans_cluster", "latent_kmeans_cluster", "overcluster_probabilities",
-                                              "overcluster_cluster"))
+                                              "overcluster_cluster", "view_consistency", "overcluster_view_consistency"))
 
 
 def run_supervised(train_manifest: str, test_manifest: str, out: str, train_params: Mapping[str, Any],
@@ -435,11 +455,13 @@ def head_table(scan: Mapping[str, np.ndarray], attrs: Mapping[str, Any], y: np.n
                             scan_loss=float(scan[f"{prefix}loss"][h]),
                             consistency=float(scan[f"{prefix}consistency"][h]),
                             entropy=float(scan[f"{prefix}entropy"][h]),
-                            neighbour_agreement=float(scan[f"{prefix}agreement"][h]), lowest_loss=h == chosen))
+                            neighbour_agreement=float(scan[f"{prefix}agreement"][h]),
+                            view_consistency=float(scan[f"{prefix}view_consistency"][h]), lowest_loss=h == chosen))
         if not prefix:
             rows.append(row(probs.shape[2], attrs["kmeans_candidate"], -1, scan["kmeans_cluster"],
                             attrs["picked"] == attrs["kmeans_candidate"],
-                            neighbour_agreement=float(attrs["kmeans_agreement"]), lowest_loss=False))
+                            neighbour_agreement=float(attrs["kmeans_agreement"]),
+                            view_consistency=float(attrs["kmeans_view_consistency"]), lowest_loss=False))
     table = pd.DataFrame(rows)
     best = table.groupby("n_clusters")["hungarian_accuracy"].transform("max")
     table["best_by_labels"] = table["hungarian_accuracy"] == best

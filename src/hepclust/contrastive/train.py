@@ -220,8 +220,9 @@ def embed(model: ContrastiveClusterer, images: ShardedImages | str | os.PathLike
     ``features`` (N x encoder width, before the heads), ``latent`` (N x latent_dim,
     the instance embedding), ``probabilities`` (N x K, the cluster head) of the
     un-augmented image; with ``views`` > 0 also ``view_features`` (views x N x width)
-    of that many augmented views, seeded by (seed, view, batch) -- what a second
-    clustering stage trains on without running the network again.
+    and ``view_latent`` (views x N x latent_dim) of that many augmented views, seeded
+    by (seed, view, batch) -- what a second clustering stage trains on, and judges
+    its partitions by, without running the network again.
     """
     dataset = images if isinstance(images, ShardedImages) else ShardedImages(images)
     if views and augment_cfg is None:
@@ -229,6 +230,7 @@ def embed(model: ContrastiveClusterer, images: ShardedImages | str | os.PathLike
     model.eval()
     out: dict[str, list[np.ndarray]] = {"features": [], "latent": [], "probabilities": []}
     view_parts: list[list[np.ndarray]] = [[] for _ in range(views)]
+    view_latents: list[list[np.ndarray]] = [[] for _ in range(views)]
 
     def features(x: torch.Tensor) -> torch.Tensor:
         return model.encoder(x.contiguous(memory_format=torch.channels_last))
@@ -241,10 +243,13 @@ def embed(model: ContrastiveClusterer, images: ShardedImages | str | os.PathLike
             out[key].append(value.float().cpu().numpy())
         for v in range(views):
             g = torch.Generator(device=device).manual_seed(seed_for(seed, v, b))
-            view_parts[v].append(features(augment(q, augment_cfg, g)).float().cpu().numpy())
+            hv = features(augment(q, augment_cfg, g))
+            view_parts[v].append(hv.float().cpu().numpy())
+            view_latents[v].append(model.heads(hv)[0].float().cpu().numpy())
     result = {k: np.concatenate(v) for k, v in out.items()}
     if views:
         result["view_features"] = np.stack([np.concatenate(parts) for parts in view_parts])
+        result["view_latent"] = np.stack([np.concatenate(parts) for parts in view_latents])
     return result
 
 
