@@ -54,8 +54,8 @@ def umap_kmeans(train: np.ndarray, test: np.ndarray, k: int, cfg: ManifoldConfig
 
     Why cosine: the latent is L2-normalised, and the instance loss compares it by cosine similarity."""
     if not 1 < cfg.neighbours < train.shape[0]:
-        raise NeighbourCountError(f"UMAP neighbours={cfg.neighbours} must be between 2 and the number of training images "
-                         f"minus one ({train.shape[0] - 1})")
+        raise NeighbourCountError(f"UMAP neighbours={cfg.neighbours} must be between 2 and the number of training "
+                                  f"images minus one ({train.shape[0] - 1})")
     umap = import_umap()
     reducer = umap.UMAP(n_components=cfg.components, n_neighbors=cfg.neighbours, min_dist=0.0, metric="cosine",
                         random_state=seed, n_jobs=1)

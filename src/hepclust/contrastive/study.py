@@ -24,8 +24,8 @@ from hepclust.contrastive.augment import AugmentConfig
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
 from hepclust.contrastive.manifold import ManifoldConfig, umap_kmeans
-from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, augmentation_consistency, head_probabilities,
-                                      neighbour_agreement, pick_partition, train_heads)
+from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, augmentation_consistency, choose_partition,
+                                      head_probabilities, neighbour_agreement, pick_partition, train_heads)
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import json_attr, read_h5, write_csv, write_h5
@@ -38,7 +38,7 @@ EMBEDDING_KIND = "contrastive_embedding"
 EMBEDDING_DATASETS = ("latent", "features", "view_features", "view_latent", "probabilities", "cluster", "labels",
                       "train_features", "train_latent", "train_view_features", "train_view_latent", "train_labels")
 SCAN_KIND = "scan_clusters"
-# the two candidates of the clusterer's answer (K = classes), chosen between by neighbour agreement
+# the candidates of the clusterer's answer (K = classes), chosen between by contrastive.scan.pick
 SCAN_CANDIDATE = "SCAN heads (lowest-loss head)"
 KMEANS_CANDIDATE = "k-means on latent (fitted on the training images)"
 UMAP_KMEANS_CANDIDATE = "k-means on the latent's UMAP (fitted on the training images)"
@@ -264,8 +264,7 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
     if manifold is None:
         kmeans_name, kmeans_train, data["kmeans_cluster"] = (KMEANS_CANDIDATE, latent_kmeans.labels_,
                                                              data["latent_kmeans_cluster"])
-        kmeans_views = latent_kmeans.predict(train_view_latent.reshape(-1, train_view_latent.shape[-1]))
-        kmeans_views = kmeans_views.reshape(train_view_latent.shape[:-1])
+        kmeans_views = np.stack([latent_kmeans.predict(v) for v in train_view_latent])
     else:
         try:
             kmeans_train, data["kmeans_cluster"], kmeans_views = umap_kmeans(
@@ -274,10 +273,10 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
             raise ConfigError("contrastive.scan.umap.neighbours", str(err)) from None
         kmeans_name = UMAP_KMEANS_CANDIDATE
     partitions = [train_clusters[res.chosen], kmeans_train]
-    agreement = np.array([neighbour_agreement(p, neighbours) for p in partitions])
+    by_neighbours, agreement = choose_partition(partitions, neighbours, n_clusters)
     consistency = np.array([data["view_consistency"][res.chosen], augmentation_consistency(kmeans_train, kmeans_views)])
     criterion = params.get("pick", "augmentation")
-    picked = pick_partition(partitions, consistency if criterion == "augmentation" else agreement, n_clusters)
+    picked = pick_partition(partitions, consistency, n_clusters) if criterion == "augmentation" else by_neighbours
     data["scan_cluster"] = data["cluster"]
     data["cluster"] = (data["scan_cluster"], data["kmeans_cluster"])[picked]
     candidates = (SCAN_CANDIDATE, kmeans_name)
