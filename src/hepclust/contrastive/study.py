@@ -63,7 +63,7 @@ def train_config(params: Mapping[str, Any], key: str) -> TrainConfig:
         raise ConfigError(f"{key}.augment", str(exc)) from exc
     try:
         return TrainConfig(**p, augment=aug_cfg)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(key, str(exc)) from exc
 
 
