@@ -1,4 +1,5 @@
-"""Training loop: streaming input, data parallel on any number of ranks, AMP on CUDA, resumable.
+"""Training loop: streaming input, data parallel on any number of ranks, AMP on CUDA (bfloat16 on CPUs that have
+it, where configured), resumable.
 
 A SLURM job can be pre-empted or hit its time limit at any moment, so every
 epoch ends with an atomic checkpoint (written by rank 0) holding everything
@@ -45,7 +46,8 @@ CPU_PRECISIONS = ("float32", "bfloat16")
 
 
 class NonFiniteLossError(FloatingPointError):
-    """A training step's loss is NaN or infinite: the weights would be lost, so the training stops."""
+    """A training step's loss is NaN or infinite: the next step would make the weights NaN and the epoch's
+    checkpoint would overwrite the last good one, so the training stops at once."""
 
 
 def native_cpu_bfloat16() -> bool:
@@ -120,9 +122,10 @@ class TrainConfig:
     channels_last: bool = True
     # Arithmetic of a training on the CPU: "float32", or "bfloat16" autocast (convolutions and matrix products in
     # bfloat16, losses and weights in float32), 1.8x faster LArTPC training steps on a CPU with native bfloat16
-    # (AVX512-BF16 or AMX).  A CPU without it trains in float32 (a warning says so): emulated bfloat16 is slower
-    # than float32.  On CUDA the training always autocasts to float16.  Not for the digits: torch 2.13's oneDNN
-    # bfloat16 weight gradients of 32 x 32 inputs come out NaN in some calls (:func:`cpu_autocast_dtype`).
+    # (AVX512-BF16 or AMX).  Where the CPU lacks it, or its bfloat16 gradients of the set's image shape are not
+    # reproducible, the training runs in float32 with a warning (:func:`autocast_dtype`).  On CUDA the training
+    # always autocasts to float16.  The digits keep float32: their 32 x 32 images are such a shape on both hosts
+    # measured.
     cpu_precision: str = "float32"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
