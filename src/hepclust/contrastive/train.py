@@ -207,7 +207,7 @@ def train(images: ShardedImages | str | os.PathLike[str], cfg: TrainConfig, chec
     layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
     # asked of the plain model, before the wrapper that synchronises its batch norm across ranks
     amp_dtype = autocast_dtype(device, cfg.cpu_precision, model.to(memory_format=layout),
-                               tuple(dataset[0][0].shape), sampler.local)
+                               (1, dataset.manifest.height, dataset.manifest.width), sampler.local)
     if world.size > 1:
         model = global_batchnorm(model, device)
     model = model.to(device, memory_format=layout)
