@@ -106,7 +106,7 @@ rule contrastive_scan:
         "../../envs/contrastive.yaml"
     threads: 1
     params:
-        scan=lambda w: scan_params(CONTRASTIVE, w.imageset, config["seed"]),
+        scan=lambda w: canonical(scan_params(CONTRASTIVE, w.imageset, config["seed"])),
     script:
         "../../scripts/contrastive_scan.py"
 
@@ -336,7 +336,7 @@ rule contrastive_retrain:
         mem_mb=16000,
         runtime=60,
     params:
-        scan=lambda w: scan_params(CONTRASTIVE, w.imageset),
+        scan=lambda w: canonical(scan_params(CONTRASTIVE, w.imageset)),
         baseline=canonical(CONTRASTIVE["baseline"]),
         device=CONTRASTIVE["device"],
         extra_baselines=lambda w: SOURCES[w.imageset]["extra_baselines"],

@@ -36,13 +36,13 @@ def members(contrastive: Mapping[str, Any], imageset: str) -> int:
 
 
 def scan_params(contrastive: Mapping[str, Any], imageset: str, seed: int | None = None) -> dict[str, Any]:
-    """The second stage's parameters for one image set, keys sorted (Snakemake compares params by their repr):
-    ``contrastive.scan`` with ``umap`` resolved to that set's entry (``None``: its k-means candidate runs on the
-    latent itself), so that editing one set's UMAP reruns only that set's clustering."""
+    """The second stage's parameters for one image set: ``contrastive.scan`` with ``umap`` resolved to that set's
+    entry (``None``: its k-means candidate runs on the latent itself), so that editing one set's UMAP reruns only
+    that set's clustering.  The rule files sort the keys (``canonical``), as for every other params mapping."""
     scan = {**contrastive["scan"], "umap": contrastive["scan"].get("umap", {}).get(imageset)}
     if seed is not None:
         scan["seed"] = int(seed)
-    return {k: (dict(sorted(v.items())) if isinstance(v, Mapping) else v) for k, v in sorted(scan.items())}
+    return scan
 
 
 def contrastive_targets(imagesets: list[str]) -> list[str]:

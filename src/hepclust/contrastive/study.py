@@ -247,7 +247,7 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
         train_clusters = head_probabilities(res.heads, feats, train_views).argmax(2)
         neighbours = res.neighbours.numpy()
         # each head's partition of the images and of their views, one rendering at a time (not averaged)
-        image_clusters = head_probabilities(res.heads, feats).argmax(2)
+        image_clusters = train_clusters if train_views is None else head_probabilities(res.heads, feats).argmax(2)
         view_clusters = np.stack([head_probabilities(res.heads, v).argmax(2) for v in views], axis=1)  # (H, V, N)
         data |= {f"{name}probabilities": probs, f"{name}cluster": probs[res.chosen].argmax(1),
                  f"{name}loss": res.losses, f"{name}consistency": res.consistency, f"{name}entropy": res.entropy,
