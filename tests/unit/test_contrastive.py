@@ -198,23 +198,6 @@ def test_distortion_field_equals_bicubic_interpolation_of_the_control_grid():
     assert torch.allclose(field, ref, atol=1e-5)
 
 
-@pytest.mark.parametrize("h, w, distort", [(64, 128, True), (37, 23, True), (32, 32, False)])
-def test_sampling_grid_equals_affine_grid_plus_the_bicubic_field(h, w, distort):
-    """The separable grid against torch's own affine_grid (align_corners=False) plus the control grid
-    interpolated by F.interpolate (bicubic, align_corners=True): the two references it replaces."""
-    from hepclust.contrastive.augment import sampling_grid
-    gen = torch.Generator().manual_seed(h * w)
-    theta = torch.randn(5, 2, 3, generator=gen)
-    ctrl = 0.05 * torch.randn(5, 2, 4, 4, generator=gen) if distort else None
-    ref = torch.nn.functional.affine_grid(theta, (5, 1, h, w), align_corners=False)
-    if distort:
-        field = torch.nn.functional.interpolate(ctrl, size=(h, w), mode="bicubic", align_corners=True)
-        ref = ref + field.permute(0, 2, 3, 1)
-    grid = sampling_grid(theta, ctrl, h, w)
-    assert grid.shape == (5, h, w, 2) and grid.is_contiguous()
-    assert torch.allclose(grid, ref, atol=1e-5)
-
-
 def test_two_views_differ_and_same_generator_state_gives_the_same_view(track_images):
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
     a1, b1 = augment(track_images, AugmentConfig(), g1), augment(track_images, AugmentConfig(), g1)

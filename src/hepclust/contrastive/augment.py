@@ -115,33 +115,6 @@ def _bicubic_basis(n: int, device) -> torch.Tensor:
     return F.interpolate(eye, size=(n, 1), mode="bicubic", align_corners=True).view(4, n).T
 
 
-def sampling_grid(theta: torch.Tensor, ctrl: torch.Tensor | None, h: int, w: int) -> torch.Tensor:
-    """(B, h, w, 2) sampling grid of ``F.grid_sample``: the affine map ``theta`` (B, 2, 3) of the output pixel
-    centres (``F.affine_grid``'s convention, ``align_corners=False``) plus the bicubic interpolation of the
-    control-point displacements ``ctrl`` (B, 2, 4, 4; ``None``: none).
-
-    Why not ``F.affine_grid`` plus the field: both terms are sums of products of a function of the row and a
-    function of the column (the affine part: 1 x column, row x 1, 1 x 1; the distortion: bicubic basis x
-    basis), so the whole grid is ``left @ C_b @ right.T`` with 6 x 6 coefficients per image and channel.  One
-    small matrix product written straight into grid_sample's (B, h, w, 2) layout replaces affine_grid's batched
-    (h w x 3) @ (3 x 2) products, the field's and the sum's passes over the grid: the grid costs about a
-    twentieth of what it did, and a LArTPC view (128 x 64 x 128) about two thirds.
-    """
-    b, dev = theta.shape[0], theta.device
-    rows = (2 * torch.arange(h, device=dev, dtype=theta.dtype) + 1) / h - 1  # pixel centres in [-1, 1]
-    cols = (2 * torch.arange(w, device=dev, dtype=theta.dtype) + 1) / w - 1
-    left = torch.cat([_bicubic_basis(h, dev).to(theta.dtype), rows[:, None], torch.ones_like(rows)[:, None]], 1)
-    right = torch.cat([_bicubic_basis(w, dev).to(theta.dtype), cols[:, None], torch.ones_like(cols)[:, None]], 1)
-    coef = torch.zeros(b, 2, 6, 6, device=dev, dtype=theta.dtype)  # (image, output coordinate, row fn, column fn)
-    if ctrl is not None:
-        coef[:, :, :4, :4] = ctrl
-    coef[:, :, 5, 4] = theta[:, :, 0]  # 1 x column
-    coef[:, :, 4, 5] = theta[:, :, 1]  # row x 1
-    coef[:, :, 5, 5] = theta[:, :, 2]  # the shift
-    per_column = torch.einsum("bcij,wj->biwc", coef, right).reshape(b, 6, w * 2)
-    return (left @ per_column).view(b, h, w, 2)
-
-
 def augment(q: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator | None = None,
             global_batch: int | None = None, rows: slice | None = None) -> torch.Tensor:
     """One random view of a batch of charge images ``q`` (B, 1, H, W) -> network input (log charge).
@@ -183,13 +156,13 @@ def augment(q: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator | No
         flip_y = torch.where(rand() < 0.5, -1.0, 1.0)
     # a mirror negates the output coordinate the sampling grid is built from: flip theta's column
     theta = torch.stack([theta[:, :, 0] * flip_x[:, None], theta[:, :, 1] * flip_y[:, None], theta[:, :, 2]], 2)
-    ctrl = None
+    grid = F.affine_grid(theta, (b_local, 1, h, w), align_corners=False)
     if cfg.grid_distortion > 0:
         ctrl = torch.randn(b, 2, 4, 4, device=dev, generator=generator)[rows] * cfg.grid_distortion
-    x = F.grid_sample(x, sampling_grid(theta, ctrl, h, w), mode="bilinear", padding_mode=cfg.padding,
-                      align_corners=False)
+        grid = grid + (_bicubic_basis(h, dev) @ ctrl @ _bicubic_basis(w, dev).T).permute(0, 2, 3, 1)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode=cfg.padding, align_corners=False)
 
-    zeroed = (_block_mask(b, h, w, cfg.large_blocks, cfg.large_block_px, dev, generator, rows)
-              | _block_mask(b, h, w, cfg.small_blocks, cfg.small_block_px, dev, generator, rows))
-    x = log_charge(x.masked_fill_(zeroed, 0.0))
+    keep = ~(_block_mask(b, h, w, cfg.large_blocks, cfg.large_block_px, dev, generator, rows)
+             | _block_mask(b, h, w, cfg.small_blocks, cfg.small_block_px, dev, generator, rows))
+    x = log_charge(x * keep)
     return x * (1.0 + uniform(-cfg.log_scale, cfg.log_scale)).view(b_local, 1, 1, 1)
