@@ -58,7 +58,8 @@ def test_each_image_set_gets_its_own_umap_entry_and_a_set_not_named_gets_none():
 
     contrastive = {"scan": {"heads": 3, "views": 2, "umap": {"lartpc": {"neighbours": 30, "components": 10}}}}
     lartpc, digits = scan_params(contrastive, "lartpc", seed=7), scan_params(contrastive, "digits", seed=7)
-    assert lartpc == {"heads": 3, "seed": 7, "umap": {"components": 10, "neighbours": 30}, "views": 2}
-    assert digits == {"heads": 3, "seed": 7, "umap": None, "views": 2}
+    assert lartpc == {"heads": 3, "seed": 7, "umap": {"components": 10, "neighbours": 30}, "views": 2,
+                      "self_label": None}
+    assert digits == {"heads": 3, "seed": 7, "umap": None, "views": 2, "self_label": None}
     edited = {"scan": {**contrastive["scan"], "umap": {"lartpc": {"neighbours": 15, "components": 10}}}}
     assert scan_params(edited, "digits", seed=7) == digits and scan_params(edited, "lartpc", seed=7) != lartpc

@@ -26,6 +26,7 @@ from hepclust.contrastive.distributed import current_world, init_from_env, launc
 from hepclust.contrastive.manifold import ManifoldConfig, umap_kmeans
 from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, augmentation_consistency, choose_partition,
                                       head_probabilities, neighbour_agreement, pick_partition, train_heads)
+from hepclust.contrastive.selflabel import SelfLabelConfig, self_label
 from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import json_attr, read_h5, write_csv, write_h5
@@ -42,6 +43,7 @@ SCAN_KIND = "scan_clusters"
 SCAN_CANDIDATE = "SCAN heads (lowest-loss head)"
 KMEANS_CANDIDATE = "k-means on latent (fitted on the training images)"
 UMAP_KMEANS_CANDIDATE = "k-means on the latent's UMAP (fitted on the training images)"
+UNREFINED = "contrastive clustering before self-labelling (the picked candidate)"
 ORACLE = "best candidate by labels (SCAN heads or k-means; an oracle, uses labels)"
 SUPERVISED_KIND = "supervised_reference"
 BASELINES_KIND = "pixel_baselines"
@@ -192,7 +194,8 @@ def read_embedding(path: str) -> dict[str, Any]:
 
 
 def scan_config(params: Mapping[str, Any], n_clusters: int, key: str = "contrastive.scan") -> ScanConfig:
-    p = {k: v for k, v in params.items() if k not in ("views", "overcluster", "average_views", "umap", "pick")}
+    p = {k: v for k, v in params.items() if k not in ("views", "overcluster", "average_views", "umap", "pick",
+                                                          "self_label")}
     try:
         return ScanConfig(n_clusters=n_clusters, **p)
     except TypeError as exc:
@@ -206,6 +209,16 @@ def manifold_config(params: Mapping[str, Any], key: str = "contrastive.scan.umap
     try:
         return ManifoldConfig(**params["umap"])
     except TypeError as exc:
+        raise ConfigError(key, str(exc)) from exc
+
+
+def self_label_config(params: Mapping[str, Any], key: str = "contrastive.scan.self_label") -> SelfLabelConfig | None:
+    """The image set's self-labelling of the answer; ``None`` (the set has no ``self_label`` entry): none."""
+    if params.get("self_label") is None:
+        return None
+    try:
+        return SelfLabelConfig(**params["self_label"])
+    except (TypeError, ValueError) as exc:
         raise ConfigError(key, str(exc)) from exc
 
 
@@ -280,6 +293,16 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
     data["scan_cluster"] = data["cluster"]
     data["cluster"] = (data["scan_cluster"], data["kmeans_cluster"])[picked]
     candidates = (SCAN_CANDIDATE, kmeans_name)
+    refine = self_label_config(params)
+    if refine is not None:
+        refined = self_label(emb["train_features"], partitions[picked], neighbours, emb["features"], refine,
+                             emb["train_view_features"], emb["view_features"] if average else None)
+        data |= {"unrefined_cluster": data["cluster"], "cluster": refined.clusters,
+                 "self_label_confidence": refined.confidence}
+        attrs["self_label_targets"] = refined.confident_fraction
+        log.info("self-labelling: %.3f of the training images as targets, %d of %d held-out images moved",
+                 refined.confident_fraction, int(np.sum(refined.clusters != data["unrefined_cluster"])),
+                 refined.clusters.size)
     attrs |= {"picked": candidates[picked], "pick": criterion, "kmeans_candidate": kmeans_name,
               "scan_agreement": float(agreement[0]), "kmeans_agreement": float(agreement[1]),
               "scan_view_consistency": float(consistency[0]), "kmeans_view_consistency": float(consistency[1])}
@@ -338,12 +361,14 @@ def _scores(name: str, y: np.ndarray, pred: np.ndarray, uses_labels: bool = Fals
 
 def clusterer_rows(emb: Mapping[str, np.ndarray], scan: Mapping[str, np.ndarray], y: np.ndarray,
                    seed: int) -> list[dict[str, Any]]:
-    """The clusterer (its label-free answer), the SCAN candidate on its own, its first stage, over-clustering,
+    """The clusterer (its label-free answer; where it is self-labelled, also the picked candidate before that),
+    the SCAN candidate on its own, its first stage, over-clustering,
     k-means on its latent (fitted on the held-out latents, and fitted on the training latents: the other
     candidate)."""
     k_over = scan["overcluster_probabilities"].shape[2]
     k = len(np.unique(y))
-    return [_scores(CLUSTERER, y, scan["cluster"]),
+    unrefined = ([_scores(UNREFINED, y, scan["unrefined_cluster"])] if "unrefined_cluster" in scan else [])
+    return [_scores(CLUSTERER, y, scan["cluster"]), *unrefined,
             _scores(SCAN_CANDIDATE, y, scan["scan_cluster"]),
             _scores("Contrastive-Clustering head (first stage)", y, emb["cluster"]),
             _scores(f"over-clustering K={k_over} (purity: many-to-one)", y, scan["overcluster_cluster"]),
@@ -488,8 +513,9 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, baseline
     k = int(emb["probabilities"].shape[1])
     rows = (clusterer_rows(emb, scan, y, seed) + reference_rows(emb, supervised, supervised_attrs, y, folds, seed)
             + baseline_rows(read_baselines(baselines_path, len(y)), y))
-    # k-means gives no probability: its clusters' mean confidence stays empty
-    conf = (scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1) if scan_attrs["picked"] == SCAN_CANDIDATE
+    # self-labelled: the classifier's probability; else the SCAN head's (k-means gives none)
+    conf = (scan["self_label_confidence"] if "self_label_confidence" in scan
+            else scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1) if scan_attrs["picked"] == SCAN_CANDIDATE
             else None)
     per_cluster = pd.DataFrame(metrics.per_cluster_summary(y, scan["cluster"], conf))
     per_cluster["majority_class"] = [class_names[c] for c in per_cluster["majority_class"]]
