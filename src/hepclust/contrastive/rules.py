@@ -38,7 +38,8 @@ def members(contrastive: Mapping[str, Any], imageset: str) -> int:
 def scan_params(contrastive: Mapping[str, Any], imageset: str, seed: int | None = None) -> dict[str, Any]:
     """The second stage's parameters for one image set: ``contrastive.scan`` with ``umap`` and ``self_label``
     resolved to that set's entries (``None``: its k-means candidate runs on the latent itself; its answer is not
-    self-labelled), so that editing one set's entry reruns only that set's clustering.  The rule files sort the keys (``canonical``), as for every other params mapping."""
+    self-labelled), so that editing one set's entry reruns only that set's clustering.  The rule files sort the
+    keys (``canonical``), as for every other params mapping."""
     scan = {**contrastive["scan"], "umap": contrastive["scan"].get("umap", {}).get(imageset),
             "self_label": contrastive["scan"].get("self_label", {}).get(imageset)}
     if seed is not None:

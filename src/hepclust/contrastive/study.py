@@ -239,6 +239,10 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
     With ``average_views`` every head scores an image by its probabilities averaged over the image and its
     augmented views (held-out and training images alike).
 
+    With ``self_label`` (the image set's entry) the picked partition is then refined by
+    :func:`~hepclust.contrastive.selflabel.self_label`: ``cluster`` is the refined answer, ``unrefined_cluster``
+    the picked candidate's, ``self_label_confidence`` the classifier's probability of each held-out image's cluster.
+
     Written: the held-out images' probabilities under every head, the heads' losses and neighbour agreements,
     both candidates' held-out clusters (``scan_cluster``, ``kmeans_cluster``), the answer (``cluster``) and, as a
     reference row, k-means on the training latents themselves (``latent_kmeans_cluster``)."""
