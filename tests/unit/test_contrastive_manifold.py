@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-from hepclust.contrastive.manifold import ManifoldConfig, umap_kmeans
+from hepclust.contrastive.manifold import ManifoldConfig, fast_placing, umap_kmeans
 from hepclust.contrastive.scan import NeighbourCountError
 from hepclust.metrics import hungarian_accuracy
 
@@ -44,6 +44,37 @@ def test_umap_kmeans_is_deterministic_for_a_seed():
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     assert a[2] is None
+
+
+def test_fast_placing_finds_the_neighbours_umap_finds_and_places_the_points_alike():
+    """The vectorised distances pick the same neighbours as umap's own per-pair path (the independent reference,
+    umap-learn's public transform untouched): new points land where umap puts them, and the swap is undone."""
+    from hepclust.umap_cache import import_umap
+
+    umap = import_umap()
+    train, _ = _long_parallel_clouds(150, seed=6)
+    new, _ = _long_parallel_clouds(40, seed=7)
+    reducer = umap.UMAP(n_components=2, n_neighbors=10, min_dist=0.0, metric="cosine", random_state=3, n_jobs=1)
+    reducer.fit(train)
+    slow = reducer.transform(new)
+    distance = reducer._input_distance_func
+    with fast_placing(reducer) as fast_reducer:
+        fast = fast_reducer.transform(new)
+    assert reducer._input_distance_func is distance
+    # the distances agree to rounding and give every new point the same 10 neighbours ...
+    from sklearn.metrics import pairwise_distances
+
+    own = np.array([[distance(a, b) for b in train] for a in new])
+    vectorised = pairwise_distances(new, train, metric="cosine")
+    np.testing.assert_allclose(vectorised, own, atol=1e-12)
+    np.testing.assert_array_equal(np.sort(np.argsort(vectorised, 1)[:, :10], 1), np.sort(np.argsort(own, 1)[:, :10], 1))
+    # ... so the points land where umap puts them, up to its stochastic layout's sensitivity to the last bits
+    span = np.ptp(reducer.embedding_)
+    shift = np.linalg.norm(fast - slow, axis=1)
+    assert np.median(shift) < 0.01 * span and shift.max() < 0.05 * span
+    with pytest.raises(TypeError, match="metric='cosine'"):
+        with fast_placing(umap.UMAP(metric="euclidean")):
+            pass
 
 
 def test_more_umap_neighbours_than_training_images_is_refused():

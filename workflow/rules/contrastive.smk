@@ -277,7 +277,6 @@ rule contrastive_streaming_benchmark:
     threads: 2
     params:
         **CONTRASTIVE["streaming_benchmark"],
-        workers=CONTRASTIVE["loader_workers"],
     script:
         "../../scripts/contrastive_streaming_benchmark.py"
 

@@ -27,10 +27,21 @@ Held-out images are placed into the training images' UMAP by
 clusterer still learns from the training images only, like the other
 candidate.  UMAP and k-means are seeded and UMAP runs on one thread
 (``n_jobs=1``), so the result is deterministic.
+
+Placing is where the time went: with fewer than 4,096 training points
+umap-learn 0.5 finds a new point's neighbours from exact distances, through
+scikit-learn's ``pairwise_distances`` with umap's numba cosine as a Python
+callable, one call per (new point, training point) pair.  For the LArTPC
+training images' 4 x 2,400 views that is 23 million calls: 34 s of the scan's
+58 s in the default run.  :func:`fast_placing` hands the same function
+scikit-learn's vectorised ``"cosine"`` instead (the same distance up to the last
+bits): 2.4 s.  The fit itself is untouched.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +55,26 @@ from hepclust.umap_cache import import_umap
 class ManifoldConfig:
     components: int = 10  # UMAP dimensions k-means runs in
     neighbours: int = 30  # UMAP's n_neighbors: the size of the neighbourhood it keeps
+
+
+@contextmanager
+def fast_placing(reducer: object) -> Iterator[object]:
+    """A fitted cosine ``umap.UMAP`` whose ``transform`` computes the new points' distances to the training points
+    with scikit-learn's vectorised ``"cosine"`` metric instead of umap's numba cosine called once per pair.
+
+    Why a private attribute: in umap-learn 0.5.12 (pinned) the small-data ``transform`` passes
+    ``_input_distance_func`` to ``pairwise_distances``, and nothing public selects how; the fit is over when it is
+    swapped, and it is restored on exit.  A larger training set (NN-descent index) never reads it.  If umap-learn
+    stops having it, this fails here rather than silently running the slow path.
+    """
+    if getattr(reducer, "metric", None) != "cosine" or not hasattr(reducer, "_input_distance_func"):
+        raise TypeError("fast_placing needs a fitted umap.UMAP with metric='cosine' (umap-learn 0.5.12)")
+    saved = reducer._input_distance_func
+    reducer._input_distance_func = "cosine"
+    try:
+        yield reducer
+    finally:
+        reducer._input_distance_func = saved
 
 
 def umap_kmeans(train: np.ndarray, test: np.ndarray, k: int, cfg: ManifoldConfig, seed: int,
@@ -60,10 +91,11 @@ def umap_kmeans(train: np.ndarray, test: np.ndarray, k: int, cfg: ManifoldConfig
     reducer = umap.UMAP(n_components=cfg.components, n_neighbors=cfg.neighbours, min_dist=0.0, metric="cosine",
                         random_state=seed, n_jobs=1)
     z_train = reducer.fit_transform(np.asarray(train, np.float64))
-    z_test = reducer.transform(np.asarray(test, np.float64))
     km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(z_train)
     placed = None
-    if views is not None:
-        flat = np.asarray(views, np.float64).reshape(-1, views.shape[-1])
-        placed = km.predict(reducer.transform(flat)).reshape(views.shape[:-1])
+    with fast_placing(reducer):
+        z_test = reducer.transform(np.asarray(test, np.float64))
+        if views is not None:
+            flat = np.asarray(views, np.float64).reshape(-1, views.shape[-1])
+            placed = km.predict(reducer.transform(flat)).reshape(views.shape[:-1])
     return km.labels_, km.predict(z_test), placed

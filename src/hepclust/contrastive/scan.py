@@ -189,15 +189,22 @@ def head_probabilities(heads: Heads, features: torch.Tensor, view_features: torc
     return p.numpy()
 
 
-def neighbour_agreement(clusters: np.ndarray, neighbours: np.ndarray) -> float:
-    """Fraction of (image, mined neighbour) pairs in the same cluster: SCAN's consistency on hard assignments.
+def same_cluster_as_neighbours(clusters: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """Boolean (N, k): whether each image's j-th mined neighbour is in the image's own cluster.
 
     ``clusters`` (N,): a partition of the training images; ``neighbours`` (N, k): indices from
-    :func:`mine_neighbours`.  1 when every image shares its cluster with all its neighbours.
+    :func:`mine_neighbours`.  Averaged over all pairs it is :func:`neighbour_agreement`; per image, the
+    self-labelling's confidence (:func:`hepclust.contrastive.selflabel.image_agreement`).
     """
     if clusters.ndim != 1 or neighbours.ndim != 2 or neighbours.shape[0] != clusters.shape[0]:
         raise ValueError(f"clusters {clusters.shape} and neighbours {neighbours.shape} do not describe the same images")
-    return float(np.mean(clusters[neighbours] == clusters[:, None]))
+    return clusters[neighbours] == clusters[:, None]
+
+
+def neighbour_agreement(clusters: np.ndarray, neighbours: np.ndarray) -> float:
+    """Fraction of (image, mined neighbour) pairs in the same cluster: SCAN's consistency on hard assignments.
+    1 when every image shares its cluster with all its neighbours."""
+    return float(np.mean(same_cluster_as_neighbours(clusters, neighbours)))
 
 
 def augmentation_consistency(clusters: np.ndarray, view_clusters: np.ndarray) -> float:

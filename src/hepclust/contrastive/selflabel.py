@@ -34,6 +34,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from hepclust.contrastive.scan import same_cluster_as_neighbours
+
 
 @dataclass(frozen=True)
 class SelfLabelConfig:
@@ -49,9 +51,7 @@ class SelfLabelConfig:
 
 def image_agreement(clusters: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     """Per image (N,): the fraction of its mined neighbours (N, k) in its own cluster."""
-    if clusters.ndim != 1 or neighbours.ndim != 2 or neighbours.shape[0] != clusters.shape[0]:
-        raise ValueError(f"clusters {clusters.shape} and neighbours {neighbours.shape} do not describe the same images")
-    return np.mean(clusters[neighbours] == clusters[:, None], axis=1)
+    return same_cluster_as_neighbours(clusters, neighbours).mean(axis=1)
 
 
 def confident_images(clusters: np.ndarray, neighbours: np.ndarray, threshold: float) -> np.ndarray:

@@ -518,9 +518,11 @@ def evaluate(embedding_path: str, scan_path: str, supervised_path: str, baseline
     rows = (clusterer_rows(emb, scan, y, seed) + reference_rows(emb, supervised, supervised_attrs, y, folds, seed)
             + baseline_rows(read_baselines(baselines_path, len(y)), y))
     # self-labelled: the classifier's probability; else the SCAN head's (k-means gives none)
-    conf = (scan["self_label_confidence"] if "self_label_confidence" in scan
-            else scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1) if scan_attrs["picked"] == SCAN_CANDIDATE
-            else None)
+    conf = None
+    if "self_label_confidence" in scan:
+        conf = scan["self_label_confidence"]
+    elif scan_attrs["picked"] == SCAN_CANDIDATE:
+        conf = scan["probabilities"][int(scan_attrs["chosen"])].max(axis=1)
     per_cluster = pd.DataFrame(metrics.per_cluster_summary(y, scan["cluster"], conf))
     per_cluster["majority_class"] = [class_names[c] for c in per_cluster["majority_class"]]
     return {"metrics": pd.DataFrame(rows), "per_cluster": per_cluster, "heads": head_table(scan, scan_attrs, y),
