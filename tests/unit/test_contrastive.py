@@ -198,6 +198,37 @@ def test_distortion_field_equals_bicubic_interpolation_of_the_control_grid():
     assert torch.allclose(field, ref, atol=1e-5)
 
 
+@pytest.mark.parametrize("h, w, distort", [(64, 128, True), (37, 23, True), (32, 32, False)])
+def test_sampling_grid_equals_affine_grid_plus_the_bicubic_field(h, w, distort):
+    """The separable grid against torch's own affine_grid (align_corners=False) plus the control grid
+    interpolated by F.interpolate (bicubic, align_corners=True): the two references it replaces."""
+    from hepclust.contrastive.augment import sampling_grid
+    gen = torch.Generator().manual_seed(h * w)
+    theta = torch.randn(5, 2, 3, generator=gen)
+    ctrl = 0.05 * torch.randn(5, 2, 4, 4, generator=gen) if distort else None
+    ref = torch.nn.functional.affine_grid(theta, (5, 1, h, w), align_corners=False)
+    if distort:
+        field = torch.nn.functional.interpolate(ctrl, size=(h, w), mode="bicubic", align_corners=True)
+        ref = ref + field.permute(0, 2, 3, 1)
+    grid = sampling_grid(theta, ctrl, h, w)
+    assert grid.shape == (5, h, w, 2) and grid.is_contiguous()
+    assert torch.allclose(grid, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("h, w, b", [(64, 128, 128), (32, 32, 256)])
+def test_sampling_grid_of_part_of_a_batch_is_that_part_of_the_batch_s_grid_bit_for_bit(h, w, b):
+    """The default trainings' shapes, split as data-parallel ranks split them (halves, quarters): a matrix
+    product over the whole batch could round differently when the batch changes size."""
+    from hepclust.contrastive.augment import sampling_grid
+    gen = torch.Generator().manual_seed(b)
+    theta, ctrl = 0.3 * torch.randn(b, 2, 3, generator=gen), 0.03 * torch.randn(b, 2, 4, 4, generator=gen)
+    whole = sampling_grid(theta, ctrl, h, w)
+    for parts in (2, 4):
+        step = b // parts
+        split = torch.cat([sampling_grid(theta[i:i + step], ctrl[i:i + step], h, w) for i in range(0, b, step)])
+        assert torch.equal(split, whole)
+
+
 def test_two_views_differ_and_same_generator_state_gives_the_same_view(track_images):
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
     a1, b1 = augment(track_images, AugmentConfig(), g1), augment(track_images, AugmentConfig(), g1)
