@@ -20,7 +20,12 @@ from .imagesets import write_set
 
 # the real model and augmentation at a small size: 32 x 32 images, global batch 16, 2 steps per epoch
 # NCHW: in channels-last layout oneDNN's weight-gradient sums depend on the batch size (TrainConfig.channels_last)
-CFG = TrainConfig(n_clusters=3, latent_dim=16, epochs=2, batch_size=16, learning_rate=1e-3, seed=7,
+# Learning rate 1e-5: the two runs are compared by their weight *updates*, in the regime where the network barely
+# moves.  Why not a training rate: a gradient entry that is zero up to rounding (measured: -2e-8 against a largest
+# 0.44, one of 330k weights) has no meaningful sign, the all-reduce may round it the other way, and Adam's first
+# step moves every entry by about the learning rate whatever its size; at 1e-3 that one entry then steered the
+# two trajectories 4e-3 apart within 4 steps (the augmentation of 9695152), chaos, not a data-parallel error.
+CFG = TrainConfig(n_clusters=3, latent_dim=16, epochs=2, batch_size=16, learning_rate=1e-5, seed=7,
                   channels_last=False)
 
 
@@ -76,8 +81,24 @@ def runs(tmp_path_factory):
     return one, two, moved
 
 
-def _max_param_diff(a: dict, b: dict) -> float:
-    return max((a[k].double() - b[k].double()).abs().max().item() for k in a if a[k].is_floating_point())
+def _initial_weights() -> dict:
+    """The weights train() starts from (it seeds torch with the config's seed, then builds the model)."""
+    torch.manual_seed(CFG.seed)
+    return ContrastiveClusterer(CFG.n_clusters, CFG.latent_dim, channels=CFG.channels).state_dict()
+
+
+def _update_mismatch(a: dict, b: dict) -> float:
+    """|update_a - update_b| / |update_a| over every trainable weight: 0 for the same training; of order 1 when the
+    ranks optimise another objective (their own batch norm statistics, the wrong rows of the batch)."""
+    start = _initial_weights()
+    keys = [k for k in a if a[k].is_floating_point() and "running" not in k]
+    da = torch.cat([(a[k].double() - start[k].double()).flatten() for k in keys])
+    db = torch.cat([(b[k].double() - start[k].double()).flatten() for k in keys])
+    return ((da - db).norm() / da.norm()).item()
+
+
+def _max_buffer_diff(a: dict, b: dict) -> float:
+    return max((a[k].double() - b[k].double()).abs().max().item() for k in a if "running" in k)
 
 
 def test_two_ranks_see_the_same_losses_as_one_rank_with_the_same_global_batch(runs):
@@ -93,9 +114,10 @@ def test_two_ranks_see_the_same_losses_as_one_rank_with_the_same_global_batch(ru
 def test_two_ranks_end_with_the_same_weights_and_batch_norm_statistics_as_one(runs):
     one, two, _ = runs
     assert one["model"].keys() == two["model"].keys()
-    diff = _max_param_diff(one["model"], two["model"])
-    print(f"1 vs 2 ranks after 4 steps: max parameter/buffer difference {diff:.2e}")
-    assert diff < 1e-4
+    mismatch, buffers = _update_mismatch(one["model"], two["model"]), _max_buffer_diff(one["model"], two["model"])
+    print(f"1 vs 2 ranks after 4 steps: weight updates differ by {mismatch:.2e} (relative), running statistics by "
+          f"{buffers:.2e}")
+    assert mismatch < 1e-2 and buffers < 1e-5
     assert torch.equal(one["model"]["encoder.features.5.num_batches_tracked"],
                        two["model"]["encoder.features.5.num_batches_tracked"])
 
@@ -104,7 +126,8 @@ def test_a_checkpoint_from_two_ranks_resumes_on_one(runs):
     one, _, moved = runs
     assert moved["stopped_after"] == 0
     assert [r["epoch"] for r in moved["history"]] == [0.0, 1.0]
-    assert _max_param_diff(one["model"], moved["model"]) < 1e-4
+    assert _update_mismatch(one["model"], moved["model"]) < 1e-2
+    assert _max_buffer_diff(one["model"], moved["model"]) < 1e-5
 
 
 def _bn_rank(rank: int, port: int, x: torch.Tensor, out: str) -> None:
