@@ -33,9 +33,13 @@ umap-learn 0.5 finds a new point's neighbours from exact distances, through
 scikit-learn's ``pairwise_distances`` with umap's numba cosine as a Python
 callable, one call per (new point, training point) pair.  For the LArTPC
 training images' 4 x 2,400 views that is 23 million calls: 34 s of the scan's
-58 s in the default run.  :func:`fast_placing` hands the same function
+58 s in the default run.  :func:`fast_placing` gives ``transform``
 scikit-learn's vectorised ``"cosine"`` instead (the same distance up to the last
-bits): 2.4 s.  The fit itself is untouched.
+bits): the held-out images and the views placed in 3.4 s against 41 s.  The fit
+itself is untouched.  The layout is a stochastic descent, so the last bits move
+a few points (held-out k-means clusters: 3 of 600 changed on seed 5; over
+sixteen seeds the answer and the pick never changed, the row before
+self-labelling moved by at most 0.005).
 """
 
 from __future__ import annotations
