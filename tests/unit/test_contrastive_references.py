@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from hepclust.contrastive import references, study
+from hepclust.contrastive import train as train_module
 from hepclust.io import read_h5
 
 from .imagesets import write_set
@@ -110,3 +111,44 @@ def test_one_image_set_for_both_is_embedded_once(tmp_path, monkeypatch):
     assert len(calls) == 1
     assert np.array_equal(out["features"], out["train_features"])
     assert np.array_equal(out["labels"], out["train_labels"])
+
+
+def _lines(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """32 x 32 charge images of one horizontal (class 0) or vertical (class 1) line each."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((n, 32, 32), np.float32)
+    labels = np.arange(n) % 2
+    for i, c in enumerate(labels):
+        k = rng.integers(4, 28)
+        if c:
+            img[i, :, k] = 20
+        else:
+            img[i, k, :] = 20
+    return img, labels
+
+
+@pytest.mark.parametrize("amp_dtype", [None, torch.bfloat16])
+def test_supervised_reference_learns_a_separable_set_in_either_arithmetic(amp_dtype):
+    x, y = _lines(64, 0)
+    x_test, y_test = _lines(32, 1)
+    pred = references.train_supervised(torch.from_numpy(x)[:, None], y, torch.from_numpy(x_test)[:, None], 2,
+                                       (8, 16, 16), (False, False), 10, 16, 3e-3, 0, amp_dtype=amp_dtype)
+    assert np.mean(pred == y_test) == 1.0
+
+
+@pytest.mark.parametrize(("precision", "native", "expected"), [("float32", True, None),
+                                                              ("bfloat16", True, torch.bfloat16),
+                                                              ("bfloat16", False, None)])
+def test_supervised_reference_trains_in_the_arithmetic_of_the_sets_training(tmp_path, monkeypatch, precision,
+                                                                              native, expected):
+    images, labels = _lines(12, 2)
+    one = write_set(tmp_path / "one", images, 12, labels=labels)
+    seen = []
+    monkeypatch.setattr(train_module, "native_cpu_bfloat16", lambda: native)
+    monkeypatch.setattr(references, "train_supervised",
+                        lambda tx, ty, test_x, *args, amp_dtype=None, **kw: seen.append(amp_dtype) or
+                        np.zeros(len(test_x), np.int64))
+    params = {"n_clusters": 2, "channels": [4, 4], "cpu_precision": precision}
+    reference = {"epochs": 1, "batch_size": 4, "max_learning_rate": 1e-3, "folds": 2}
+    study.run_supervised(str(one), str(one), str(tmp_path / "s.h5"), params, reference, "k", "cpu", 1, 0)
+    assert seen == [expected, expected]

@@ -26,7 +26,26 @@ class Encoder(nn.Module):
         self.out_dim = c_in
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x).mean(dim=(2, 3))
+        autocast = torch.is_autocast_enabled(x.device.type)
+        for layer in self.features:
+            if autocast and isinstance(layer, nn.Conv2d) and _single_pixel(layer, x):
+                # float32 where a convolution makes one pixel: oneDNN's bfloat16 weight gradient of the last
+                # 3 x 3 stride-2 convolution on 32 x 32 images (1 x 1 onto 1 x 1) reads memory it never wrote
+                # (torch 2.13, AMD EPYC: values up to 5e27 or NaN, different at every call).  A single output
+                # pixel per image costs next to nothing in float32; larger outputs (every LArTPC layer) keep
+                # bfloat16, bit for bit as before
+                with torch.autocast(x.device.type, enabled=False):
+                    x = layer(x.float())
+            else:
+                x = layer(x)
+        return x.mean(dim=(2, 3))
+
+
+def _single_pixel(conv: nn.Conv2d, x: torch.Tensor) -> bool:
+    """Whether ``conv`` maps ``x`` onto a single pixel per channel."""
+    h, w = x.shape[-2:]
+    (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding
+    return (h + 2 * ph - kh) // sh + 1 == 1 and (w + 2 * pw - kw) // sw + 1 == 1
 
 
 class ContrastiveClusterer(nn.Module):

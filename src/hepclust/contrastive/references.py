@@ -73,9 +73,12 @@ class SupervisedNet(nn.Module):
 
 def train_supervised(images: torch.Tensor, labels: np.ndarray, test_images: torch.Tensor, n_classes: int,
                      channels: tuple[int, ...], mirrors: tuple[bool, bool], epochs: int, batch_size: int,
-                     max_learning_rate: float, seed: int, device: torch.device = torch.device("cpu")
-                     ) -> np.ndarray:
-    """Train on (images, labels), charge images (N, 1, H, W); return the predicted classes of ``test_images``."""
+                     max_learning_rate: float, seed: int, device: torch.device = torch.device("cpu"),
+                     amp_dtype: torch.dtype | None = None) -> np.ndarray:
+    """Train on (images, labels), charge images (N, 1, H, W); return the predicted classes of ``test_images``.
+
+    ``amp_dtype``: the autocast dtype of the training steps (bfloat16 on a CPU, as the contrastive training of
+    the set runs; ``None``: float32).  The held-out predictions are computed in float32."""
     torch.manual_seed(seed)
     gen = torch.Generator(device=device).manual_seed(seed)
     flips = AugmentConfig(flip_x=mirrors[0], flip_y=mirrors[1], rotation_deg=0.0, shear=0.0, scale=0.0,
@@ -95,7 +98,10 @@ def train_supervised(images: torch.Tensor, labels: np.ndarray, test_images: torc
         for s in range(steps):
             idx = order[s * batch:(s + 1) * batch]
             x = augment(images[idx], flips, gen).contiguous(memory_format=torch.channels_last)
-            loss = nn.functional.cross_entropy(net(x), y[idx])
+            with torch.autocast(device_type=device.type, dtype=amp_dtype or torch.float32,
+                                enabled=amp_dtype is not None):
+                logits = net(x)
+            loss = nn.functional.cross_entropy(logits.float(), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -21,13 +21,15 @@ from hepclust import embed as embedding
 from hepclust import metrics
 from hepclust.contrastive import ablation, baselines, ensemble, references
 from hepclust.contrastive.augment import AugmentConfig
+from hepclust.contrastive.cpu import use_cpu
 from hepclust.contrastive.data import ShardedImages
 from hepclust.contrastive.distributed import current_world, init_from_env, launch_command, rank_banner, run_logged
 from hepclust.contrastive.manifold import ManifoldConfig, umap_kmeans
+from hepclust.contrastive.model import ContrastiveClusterer
 from hepclust.contrastive.scan import (NeighbourCountError, ScanConfig, augmentation_consistency, choose_partition,
                                       head_probabilities, neighbour_agreement, pick_partition, train_heads)
 from hepclust.contrastive.selflabel import SelfLabelConfig, self_label
-from hepclust.contrastive.train import TrainConfig, embed, load_model, pick_device, save_model, train
+from hepclust.contrastive.train import TrainConfig, autocast_dtype, embed, load_model, pick_device, save_model, train
 from hepclust.errors import ConfigError, InputError
 from hepclust.io import json_attr, read_h5, write_csv, write_h5
 from hepclust.plotting.summary import CLUSTERER
@@ -111,7 +113,7 @@ def run_training(manifest: str, model_out: str, history_out: str, checkpoint: st
             "params": dict(params), "key": key, "device": device, "threads": threads, "workers": workers,
             "cache_mb": cache_mb}
     if nodes * per_node == 1:
-        torch.set_num_threads(max(1, threads))
+        use_cpu(threads)
         _train_and_save(dataset, cfg, args, pick_device(device))
         return
     in_slurm = "SLURM_JOB_ID" in os.environ and shutil.which("srun") is not None
@@ -135,7 +137,7 @@ def train_rank(args: Mapping[str, Any]) -> None:
     """One rank of a data-parallel training (started by torchrun): join the group, train, rank 0 writes."""
     world, dev = init_from_env(args["device"])
     try:
-        torch.set_num_threads(max(1, int(args["threads"])))
+        use_cpu(int(args["threads"]))
         log.warning(rank_banner(world, dev))  # every rank, so the log shows where each one ran
         if not world.is_main:
             logging.getLogger("hepclust").setLevel(logging.WARNING)  # rank 0 logs the training
@@ -176,7 +178,7 @@ def run_embedding(model_paths: Sequence[str], train_manifest: str, test_manifest
                   threads: int, workers: int, views: int, seed: int, cache_mb: int = 0) -> None:
     """Rule contrastive_embed: every ensemble member (``model_paths``, member 0 first) on the held-out and the
     training images, side by side."""
-    torch.set_num_threads(max(1, threads))
+    use_cpu(threads)
     dev = pick_device(device)
     models = [load_model(p, dev) for p in model_paths]
     test_set = _streamed_images(test_manifest, cache_mb)
@@ -316,7 +318,7 @@ def scan_stage(emb: Mapping[str, np.ndarray], params: Mapping[str, Any]
 
 
 def run_scan(embedding_path: str, out: str, params: Mapping[str, Any], threads: int) -> None:
-    torch.set_num_threads(max(1, threads))
+    use_cpu(threads)
     data, attrs = scan_stage(read_embedding(embedding_path), params)
     write_h5(out, SCAN_KIND, data, {"embedding": embedding_path, **dict(params)}, attrs)
 
@@ -333,17 +335,25 @@ def run_supervised(train_manifest: str, test_manifest: str, out: str, train_para
 
     Where the held-out images are the training images (one manifest for both), ``reference["folds"]``-fold
     cross-fitted: each image predicted by a network trained without it (``cross_fitted_folds`` in the file)."""
-    torch.set_num_threads(max(1, threads))
+    use_cpu(threads)
     cfg = train_config(train_params, key)
     tr_images, tr_labels, names = read_image_set(train_manifest)
     te_images, te_labels, _ = read_image_set(test_manifest)
     x_train, x_test = torch.from_numpy(tr_images)[:, None], torch.from_numpy(te_images)[:, None]
 
+    dev = pick_device(device)
+    batch = min(int(reference["batch_size"]), x_train.shape[0])
+    # the arithmetic of the set's contrastive training on a CPU (bfloat16 where configured and reproducible for
+    # this image shape; the same probe); float32 on a GPU, where this reference is seconds anyway
+    amp = (autocast_dtype(dev, cfg.cpu_precision, ContrastiveClusterer(len(names), cfg.latent_dim,
+                                                                       channels=cfg.channels),
+                          tuple(x_train.shape[1:]), batch) if dev.type == "cpu" else None)
+
     def fit_predict(train_x: torch.Tensor, train_y: np.ndarray, test_x: torch.Tensor) -> np.ndarray:
         return references.train_supervised(
             train_x, train_y, test_x, len(names), cfg.channels, (cfg.augment.flip_x, cfg.augment.flip_y),
             int(reference["epochs"]), int(reference["batch_size"]), float(reference["max_learning_rate"]), seed,
-            pick_device(device))
+            dev, amp_dtype=amp)
 
     folds = int(reference["folds"]) if same_image_set(train_manifest, test_manifest) else 0
     if folds:
@@ -542,7 +552,7 @@ def score_retrained(imageset: str, model_paths: Sequence[str], history_paths: Se
     ``history_paths``: the members' per-epoch histories, for ``training_sessions`` (1: every member trained in
     one go; more: one resumed from its checkpoint, after a pre-emption or a failed attempt).
     ``cache_mb``: MiB per loader process for whole decoded shards (:class:`ShardedImages`)."""
-    torch.set_num_threads(max(1, threads))
+    use_cpu(threads)
     dev = pick_device(device)
     models = [load_model(p, dev) for p in model_paths]
     sessions = max(int(pd.read_csv(p)["session"].max()) + 1 for p in history_paths)

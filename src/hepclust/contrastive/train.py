@@ -62,8 +62,10 @@ def bfloat16_gradients_reproducible(model: nn.Module, image_shape: tuple[int, ..
 
     Why ask: torch 2.13's oneDNN bfloat16 convolution weight gradients come out NaN, or differ between identical
     calls, for some input shapes on some CPUs (32 x 32 images on an AMD EPYC, 32 x 32 and 32 x 64 on an Intel
-    host with AMX), while 64 x 128 LArTPC images were exact on both.  The check costs ``repeats`` training steps
-    on a copy of the model; the training itself is untouched."""
+    host with AMX), while 64 x 128 LArTPC images were exact on both.  On the EPYC the culprit was the last
+    convolution on 32 x 32 images (1 x 1 onto 1 x 1), which the encoder now keeps in float32; the check stays,
+    for the shapes and CPUs not measured.  It costs ``repeats`` training steps on a copy of the model; the
+    training itself is untouched."""
     probe = copy.deepcopy(model).train()
     x = torch.rand(batch, *image_shape, generator=torch.Generator().manual_seed(0))
     x = x.contiguous(memory_format=torch.channels_last)
@@ -124,8 +126,9 @@ class TrainConfig:
     # bfloat16, losses and weights in float32), 1.8x faster LArTPC training steps on a CPU with native bfloat16
     # (AVX512-BF16 or AMX).  Where the CPU lacks it, or its bfloat16 gradients of the set's image shape are not
     # reproducible, the training runs in float32 with a warning (:func:`autocast_dtype`).  On CUDA the training
-    # always autocasts to float16.  The digits keep float32: their 32 x 32 images are such a shape on both hosts
-    # measured.
+    # always autocasts to float16.  Both default sets train in bfloat16; on 32 x 32 digits the encoder keeps its
+    # single-pixel convolutions in float32, where oneDNN's bfloat16 weight gradient reads unwritten memory
+    # (:class:`hepclust.contrastive.model.Encoder`).
     cpu_precision: str = "float32"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
