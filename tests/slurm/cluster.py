@@ -122,10 +122,27 @@ def start(timeout: float = 60.0) -> dict[str, int]:
         time.sleep(1)
     else:
         stop()
+        remove_config()
         log = Path("/var/log/slurm/slurmctld.log")
         raise RuntimeError(f"SLURM node did not become idle: {out.stdout} {out.stderr}\n"
                            f"{log.read_text()[-3000:] if log.exists() else ''}")
     return {name: pid for name in PID_FILES if (pid := _read_pid(name))}
+
+
+def remove_config() -> list[Path]:
+    """Delete the slurm.conf and gres.conf this module wrote (those with its marker; a real installation's are
+    never touched); returns the paths deleted.
+
+    Why: left behind, a slurm.conf naming a controller that no longer runs makes every later ``scontrol`` on the
+    machine retry for ~9 s, and the SLURM executor plugin runs ``scontrol show config`` whenever Snakemake starts,
+    a local run included: 9 s added to every ``snakemake`` command after the test suite, until the file goes.
+    Without the file, the plugin's query fails at once, as on a machine that never had the test cluster."""
+    removed = []
+    for path in (SLURM_CONF, GRES_CONF):
+        if path.exists() and MARKER in path.read_text():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def stop(pids: dict[str, int] | None = None, timeout: float = 30.0) -> list[str]:
