@@ -2,6 +2,15 @@
 # express) and its path helpers live with that domain's rules.
 
 
+# Priority of the long single-core jobs that are not on the trainings' chain (priority 10): scheduled first
+# whenever a core frees, the short jobs (classical fits, plots: 2-5 s) then fill the end of the run, where a
+# long job started last kept one core busy while the other idled (the t-SNE timing, 70 s, started 7 minutes
+# into the default run and the core beside it idled 38 s).  Jobs whose inputs come late (the contrastive
+# chain after a training) get it too, so they start as soon as the training ends.  A rule's priority does not
+# reach its inputs, so the jet chain has it at every step.  Orders jobs only; no output changes.
+LONG_JOB = 5
+
+
 def benchmark_threads():
     """Threads of a timing rule, from config so that the submitting Snakemake and the job-step
     Snakemake inside a SLURM job agree (a count derived from the machine differs between the two).

@@ -81,9 +81,13 @@ rule contrastive_embed:
         "results/contrastive/{imageset}/embedding.h5",
     log:
         "logs/contrastive/{imageset}/embed.log",
+    priority: LONG_JOB
     conda:
         "../../envs/contrastive.yaml"
-    threads: 2
+    # one thread: a two-thread job waits until both cores are free at once, which in the default run came only
+    # after every one-thread job (the LArTPC embedding started 190 s after its training ended); on one thread it
+    # starts at once.  The LArTPC features are bit for bit those of two threads; the digits' differ in the last bits
+    threads: 1
     resources:
         **LOADER,
     params:
@@ -102,6 +106,7 @@ rule contrastive_scan:
         "results/contrastive/{imageset}/scan.h5",
     log:
         "logs/contrastive/{imageset}/scan.log",
+    priority: LONG_JOB
     conda:
         "../../envs/contrastive.yaml"
     threads: 1
@@ -122,6 +127,7 @@ rule contrastive_supervised:
         "logs/contrastive/{imageset}/supervised.log",
     benchmark:
         "benchmarks/contrastive/{imageset}/supervised.tsv"
+    priority: LONG_JOB
     conda:
         "../../envs/contrastive.yaml"
     threads: DISTRIBUTED["cpus_per_rank"]
@@ -149,6 +155,7 @@ rule contrastive_baselines:
         "logs/contrastive/{imageset}/baselines.log",
     benchmark:
         "benchmarks/contrastive/{imageset}/baselines.tsv"
+    priority: LONG_JOB
     conda:
         "../../envs/contrastive.yaml"
     threads: 1

@@ -34,6 +34,7 @@ rule tsne_benchmark:
         "logs/embeddings/tsne_benchmark.log",
     benchmark:
         "benchmarks/embeddings/tsne_benchmark.tsv"
+    priority: LONG_JOB
     conda:
         "../../envs/classical.yaml"
     # both implementations run single-threaded and interleaved: the rule may share the machine

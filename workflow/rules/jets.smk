@@ -11,6 +11,7 @@ rule jets_generate:
         "logs/jets/generate/{process}_{chunk}.log",
     benchmark:
         "benchmarks/jets/generate/{process}_{chunk}.tsv"
+    priority: LONG_JOB
     conda:
         "../../envs/jets.yaml"
     threads: 1
@@ -34,6 +35,7 @@ rule jets_kernels:
         "results/jets/numba_kernels.json",
     log:
         "logs/jets/kernels.log",
+    priority: LONG_JOB
     conda:
         "../../envs/jets.yaml"
     threads: 1
@@ -53,6 +55,7 @@ rule jets_cluster:
         [jets_file("{process}", a, r, "{chunk}") for a, r, _ in JET_DEFINITIONS],
     log:
         "logs/jets/cluster/{process}_{chunk}.log",
+    priority: LONG_JOB
     conda:
         "../../envs/jets.yaml"
     threads: 1
@@ -97,6 +100,7 @@ rule jets_timing:
         "logs/jets/timing.log",
     benchmark:
         "benchmarks/jets/timing.tsv"
+    priority: LONG_JOB
     conda:
         "../../envs/jets.yaml"
     # ours and FastJet one thread each, interleaved: it may share the machine (see resources.timing_cores)
