@@ -27,7 +27,6 @@ def slurm_cluster():
     pids = cluster.start()
     yield pids
     still_alive = cluster.stop(pids)
-    cluster.remove_config()
     assert not still_alive, f"SLURM daemons still running after stop: {still_alive}"
 
 

@@ -122,7 +122,6 @@ def start(timeout: float = 60.0) -> dict[str, int]:
         time.sleep(1)
     else:
         stop()
-        remove_config()
         log = Path("/var/log/slurm/slurmctld.log")
         raise RuntimeError(f"SLURM node did not become idle: {out.stdout} {out.stderr}\n"
                            f"{log.read_text()[-3000:] if log.exists() else ''}")
@@ -146,7 +145,8 @@ def remove_config() -> list[Path]:
 
 
 def stop(pids: dict[str, int] | None = None, timeout: float = 30.0) -> list[str]:
-    """SIGTERM every daemon by PID (slurmd first), wait for it to exit; returns the names still alive."""
+    """SIGTERM every daemon by PID (slurmd first), wait for it to exit, remove the config this module wrote
+    (:func:`remove_config`); returns the names still alive."""
     pids = pids or {name: pid for name in PID_FILES if (pid := _read_pid(name))}
     for name in ("slurmd", "slurmctld", "munged"):
         if name in pids and _alive(pids[name]):
@@ -157,4 +157,5 @@ def stop(pids: dict[str, int] | None = None, timeout: float = 30.0) -> list[str]
     for name, pid in pids.items():
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+    remove_config()
     return [name for name, pid in pids.items() if _alive(pid)]
